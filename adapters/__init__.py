@@ -1,0 +1,1 @@
+"""Platform adapters: each translates its platform's updates into core calls and back."""

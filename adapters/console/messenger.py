@@ -1,0 +1,34 @@
+"""The console's outbound side: notices land in per-person inboxes and on screen."""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Callable
+
+from core.messages import Message
+from core.models import Person
+from core.outbox import Sent
+
+
+class ConsoleMessenger:
+    """Reaches every member; keeps what each one received."""
+
+    platform = "console"
+
+    def __init__(self, on_message: Callable[[Person, Message], None] | None = None) -> None:
+        self.inbox: dict[str, list[Message]] = defaultdict(list)
+        self.on_message = on_message
+        self._ids = itertools.count(1)
+
+    def reaches(self, person: Person) -> bool:
+        return True
+
+    async def send(self, person: Person, message: Message) -> Sent:
+        self.inbox[person.handle].append(message)
+        if self.on_message:
+            self.on_message(person, message)
+        return Sent(self.platform, person.handle, str(next(self._ids)))
+
+    def take(self, handle: str) -> list[Message]:
+        """What a person received since the last look (and forget it)."""
+        return self.inbox.pop(handle, [])

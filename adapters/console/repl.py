@@ -1,0 +1,51 @@
+"""`teamflow console`: the chat in a terminal, with the scheduler ticking behind it."""
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from adapters.console.session import ConsoleSession
+from core import reminders
+
+BANNER = """Teamflow console. You are {name} (@{handle}).
+Type /help for commands, a number to tap a button, `reply #42 text` to reply to a card,
+/as <person> to become someone else, /quit to leave."""
+
+
+def schedule(app, scheduler: AsyncIOScheduler) -> None:
+    """The ticks: deliver the outbox every second, turn due reminders into notices."""
+    scheduler.add_job(app.delivery.run_once, "interval", seconds=1, id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(lambda: reminders.tick(app.store, app.clock()), "interval", seconds=20, id="reminders",
+                      max_instances=1, coalesce=True)
+
+
+async def run_console(app, messenger, handle: str | None = None, stdin=None, stdout=None) -> None:
+    """Read lines until EOF or /quit; print answers and every delivered notice."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    chat = ConsoleSession(app, handle)
+    messenger.on_message = lambda person, message: print(chat.notice(person, message) + "\n", file=stdout, flush=True)
+    scheduler = AsyncIOScheduler()
+    schedule(app, scheduler)
+    scheduler.start()
+    reminders.tick(app.store, app.clock())
+    if chat.actor is not None:
+        print(BANNER.format(name=chat.actor.name, handle=chat.actor.handle), file=stdout, flush=True)
+    try:
+        while True:
+            line = await asyncio.to_thread(_read, stdin, stdout, chat)
+            if line is None or line.strip() in ("/quit", "/exit"):
+                break
+            if line.strip():
+                print(chat.type(line) + "\n", file=stdout, flush=True)
+                await app.delivery.drain()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _read(stdin, stdout, chat: ConsoleSession) -> str | None:
+    who = chat.actor.handle if chat.actor else "?"
+    print(f"{who}> ", end="", file=stdout, flush=True)
+    line = stdin.readline()
+    return line if line else None

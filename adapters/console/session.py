@@ -1,0 +1,127 @@
+"""A console conversation: who is typing, numbered buttons, replies to cards.
+
+`ConsoleSession.type(line)` is the whole adapter: it turns a typed line into a
+core call and returns what the screen shows. The REPL and the dialog tests
+both drive it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from core.i18n import gettext_for, normalize, N_
+from core.messages import Button, Message
+from core.models import Person
+
+REPLY = re.compile(r"^reply\s+#?(\d{1,12})\s+(.+)$", re.IGNORECASE | re.DOTALL)
+NOT_YOUR_BUTTON = N_("Button %(n)s is on %(name)s's screen; switch with /as %(handle)s to tap it.")
+NO_SUCH_BUTTON = N_("There is no button %(n)s on the screen.")
+WHO = N_("You are %(name)s (@%(handle)s). Switch with /as <person>: %(people)s")
+UNKNOWN_AS = N_("Nobody called \"%(handle)s\" here. People: %(people)s")
+PROMPTS = {"comment": N_("Type your comment for #%(id)s (or /cancel):"),
+           "snooze_custom": N_("Until when should I snooze #%(id)s? For example: in 3 hours, завтра в 10:00 (or /cancel)")}
+CANCELLED = N_("Cancelled.")
+
+
+@dataclass
+class Tap:
+    button: Button
+    owner_id: int
+
+
+class ConsoleSession:
+    """One terminal, any number of people: `/as <person>` switches who types."""
+
+    def __init__(self, app, handle: str | None = None) -> None:
+        self.app = app
+        self.taps: dict[int, Tap] = {}
+        self.pending: Tap | None = None
+        self.actor = self._person(handle) if handle else self._first_admin()
+
+    # ----- people ------------------------------------------------------------
+
+    def _person(self, handle: str) -> Person | None:
+        with self.app.store.session() as session:
+            return session.exec(select(Person).where(Person.handle == handle.lower().lstrip("@"),
+                                                     Person.active == True)).first()  # noqa: E712
+
+    def _first_admin(self) -> Person | None:
+        with self.app.store.session() as session:
+            people = session.exec(select(Person).where(Person.active == True).order_by(  # noqa: E712
+                Person.is_admin.desc(), Person.id)).all()
+        return people[0] if people else None
+
+    def _people(self) -> str:
+        with self.app.store.session() as session:
+            handles = session.exec(select(Person.handle).where(Person.active == True).order_by(Person.handle)).all()  # noqa: E712
+        return ", ".join(handles)
+
+    def _(self, msgid: str, **params) -> str:
+        lang = normalize(self.actor.language if self.actor else None, normalize(self.app.defaults.language))
+        return gettext_for(lang)(msgid, **params)
+
+    # ----- typing ------------------------------------------------------------
+
+    def type(self, line: str) -> str:
+        """Handle one typed line as the current person; return what they see."""
+        line = line.rstrip("\n")
+        if line.strip().lower().startswith("/as"):
+            return self._switch(line.strip()[3:].strip())
+        if self.actor is None:
+            return self._("Nobody is in the org yet. Add people to the org file.")
+        if self.pending is not None:
+            return self._answer_prompt(line)
+        if line.strip().isdigit() and len(line.strip()) < 7:
+            return self._tap(int(line.strip()))
+        reply = REPLY.match(line.strip())
+        if reply:
+            return self.show(self.app.chat.reply_to_card(self.actor.id, int(reply.group(1)), reply.group(2), "console"))
+        return self.show(self.app.chat.handle(self.actor.id, line, "console"))
+
+    def _switch(self, handle: str) -> str:
+        if not handle:
+            return self._(WHO, name=self.actor.name, handle=self.actor.handle, people=self._people())
+        person = self._person(handle)
+        if person is None:
+            return self._(UNKNOWN_AS, handle=handle[:64], people=self._people())
+        self.actor, self.pending = person, None
+        return self._(WHO, name=person.name, handle=person.handle, people=self._people())
+
+    def _tap(self, number: int) -> str:
+        tap = self.taps.get(number)
+        if tap is None:
+            return self._(NO_SUCH_BUTTON, n=number)
+        if tap.owner_id != self.actor.id:
+            with self.app.store.session() as session:
+                owner = session.get(Person, tap.owner_id)
+            return self._(NOT_YOUR_BUTTON, n=number, name=owner.name, handle=owner.handle)
+        command = tap.button.command()
+        if command is None:
+            self.pending = tap
+            return self._(PROMPTS[tap.button.action], id=tap.button.task_id)
+        return self.show(self.app.chat.handle(self.actor.id, command, "console"))
+
+    def _answer_prompt(self, line: str) -> str:
+        tap, self.pending = self.pending, None
+        if line.strip().lower() == "/cancel":
+            return self._(CANCELLED)
+        return self.show(self.app.chat.handle(self.actor.id, tap.button.prompt_command(line.strip()), "console"))
+
+    # ----- showing -----------------------------------------------------------
+
+    def show(self, message: Message, owner: Person | None = None) -> str:
+        """A message's text with its buttons numbered for tapping."""
+        owner = owner or self.actor
+        keys = []
+        for row in message.buttons:
+            for button in row:
+                number = len(self.taps) + 1
+                self.taps[number] = Tap(button, owner.id)
+                keys.append(f"[{number}] {button.label}")
+        return message.text + ("\n" + "  ".join(keys) if keys else "")
+
+    def notice(self, person: Person, message: Message) -> str:
+        """A notice delivered to someone, framed with whom it is for."""
+        return f"── @{person.handle} ({person.name}) ──\n{self.show(message, person)}"

@@ -1,0 +1,1 @@
+"""Teamflow's bot: the entry points that wire the core to the chat platforms."""

@@ -1,0 +1,62 @@
+"""The composition root: the one place that builds everything, real or fake."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from bot.settings import Settings
+from core.chat import Chat
+from core.clock import Clock, system_clock
+from core.notices import NoticeRenderer
+from core.org import Org, load_org, sync_org
+from core.outbox import Delivery, Messenger
+from core.people import Defaults
+from core.render import Templates
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+DEMO_ORG = Path(__file__).resolve().parent / "demo" / "org.yaml"
+
+
+@dataclass
+class App:
+    """Everything a running Teamflow needs, wired once."""
+
+    settings: Settings
+    store: Store
+    defaults: Defaults
+    templates: Templates
+    chat: Chat
+    delivery: Delivery
+    clock: Clock
+    org: Org | None = None
+    messengers: list[Messenger] = field(default_factory=list)
+
+
+def org_path(settings: Settings, *, demo: bool) -> Path | None:
+    """The org file in force: the named one, ./org.yaml, or the demo org for the console."""
+    path = settings.resolved_org_file()
+    if path is None and demo:
+        return DEMO_ORG
+    return path
+
+
+def build_app(
+    settings: Settings, *, store: Store | None = None, messengers: Sequence[Messenger] = (),
+    clock: Clock = system_clock, org_file: Path | None = None,
+) -> App:
+    """Wire store, org, templates, chat and delivery for the given messengers."""
+    store = store or Store.from_url(settings.database_url)
+    org = None
+    if org_file is not None:
+        org = load_org(org_file, default_timezone=settings.timezone, default_language=settings.language)
+        with store.session() as session:
+            sync_org(session, org, now=clock())
+    defaults = Defaults(org.timezone, org.language) if org else Defaults(settings.timezone, settings.language)
+    templates = Templates()
+    chat = Chat(store, templates, defaults, clock)
+    delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), messengers, clock)
+    return App(settings, store, defaults, templates, chat, delivery, clock, org, list(messengers))

@@ -1,0 +1,106 @@
+"""The `teamflow` command: run, console, db upgrade, org check."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `teamflow` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"teamflow: configuration error: {line}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teamflow", description="Tasks, forms and approvals in your team's chats.")
+    sub = parser.add_subparsers(required=True, metavar="command")
+    run = sub.add_parser("run", help="start every configured platform (the console chat when none is)")
+    run.set_defaults(func=cmd_run)
+    console = sub.add_parser("console", help="the chat in this terminal; /as <person> switches who you are")
+    console.add_argument("--as", dest="handle", help="start as this person (default: the first admin)")
+    console.set_defaults(func=cmd_console)
+    db = sub.add_parser("db", help="database schema").add_subparsers(required=True, metavar="action")
+    db.add_parser("upgrade", help="apply every migration").set_defaults(func=cmd_db_upgrade)
+    org = sub.add_parser("org", help="the org file").add_subparsers(required=True, metavar="action")
+    check = org.add_parser("check", help="report every problem in the org file, with its line")
+    check.add_argument("file", nargs="?", help="default: TEAMFLOW_ORG_FILE or ./org.yaml")
+    check.set_defaults(func=cmd_org_check)
+    return parser
+
+
+def cmd_db_upgrade(args) -> int:
+    from bot.db import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print(f"database is up to date: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def cmd_org_check(args) -> int:
+    from core.org import check_org
+
+    settings = load_settings()
+    path = Path(args.file) if args.file else settings.resolved_org_file()
+    if path is None:
+        print("teamflow: no org file: pass one, set TEAMFLOW_ORG_FILE, or create ./org.yaml", file=sys.stderr)
+        return 2
+    problems = check_org(path, default_timezone=settings.timezone, default_language=settings.language)
+    for problem in problems:
+        print(f"{path}:{problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) in {path}")
+        return 1
+    print(f"{path}: ok")
+    return 0
+
+
+def cmd_run(args) -> int:
+    settings = load_settings()
+    if not settings.platforms:
+        return cmd_console(args)
+    for platform in settings.platforms:
+        print(f"teamflow: {platform.upper()} credentials are set, but this build has no {platform} adapter yet; "
+              f"unset them to use the console chat.", file=sys.stderr)
+    return 2
+
+
+def cmd_console(args) -> int:
+    from adapters.console.messenger import ConsoleMessenger
+    from adapters.console.repl import run_console
+    from bot.app import build_app, org_path
+    from bot.db import upgrade
+    from core.org import OrgError
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    messenger = ConsoleMessenger()
+    try:
+        app = build_app(settings, messengers=[messenger], org_file=org_path(settings, demo=True))
+    except OrgError as exc:
+        print(f"teamflow: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(run_console(app, messenger, getattr(args, "handle", None)))
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

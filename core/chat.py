@@ -1,0 +1,200 @@
+"""The chat: the same words on every platform.
+
+An adapter hands over who spoke (a resolved person id) and what they typed;
+`Chat.handle` parses it, runs one use case in one unit of work, and returns
+the answer rendered for that person's language and platform. Refusals come
+back as messages too; they change nothing because the transaction rolls back.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from sqlmodel import Session
+
+from core import queries, tasks
+from core.clock import Clock
+from core.commands import Command, parse_command, parse_id, parse_task_args, split_id
+from core.errors import BadInput, Refusal
+from core.i18n import N_, gettext_for, normalize
+from core.messages import Message
+from core.models import Person
+from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
+from core.render import Templates, refusal_text
+from core.timeparse import parse_when
+from core.views import Reader, card_buttons, history_view, task_view
+
+INPUT_MAX = 12000
+TOO_LONG = N_("That message is %(length)s characters long; I read at most %(max)s.")
+UNKNOWN_COMMAND = N_("I don't know /%(name)s. Type /help to see what I can do.")
+NOT_A_COMMAND = N_("I work with commands. Type /help to see them, or /task to create a task.")
+TASK_REF = re.compile(r"(?<![\w&])#(\d{1,9})\b")
+
+
+class Chat:
+    """Text in, rendered answer out, for one person on one platform."""
+
+    def __init__(self, store, templates: Templates, defaults: Defaults, clock: Clock) -> None:
+        self.store, self.templates, self.defaults, self.clock = store, templates, defaults, clock
+        self.handlers: dict[str, Callable] = {
+            "task": self._task, "tasks": self._tasks, "board": self._board, "show": self._show,
+            "done": self._done, "reopen": self._reopen, "assign": self._assign, "take": self._take,
+            "due": self._due, "snooze": self._snooze, "comment": self._comment, "attach": self._attach,
+            "link": self._link, "watch": self._watch, "settings": self._settings, "help": self._help,
+            "start": self._help,
+        }
+
+    # ----- entry points ----------------------------------------------------
+
+    def handle(self, person_id: int, text: str, platform: str = "plain") -> Message:
+        """Answer one line typed by a person."""
+        return self._guard(person_id, platform, lambda s, r: self._dispatch(s, r, text or ""))
+
+    def reply_to_card(self, person_id: int, task_id: int, text: str, platform: str = "plain") -> Message:
+        """A reply to a task's card is a comment on that task."""
+        return self.handle(person_id, f"/comment {task_id} {text}", platform)
+
+    def _guard(self, person_id: int, platform: str, work) -> Message:
+        try:
+            with self.store.session() as session:
+                return work(session, self.reader(session, person_id, platform))
+        except Refusal as exc:
+            return Message(text=refusal_text(exc, self._lang_of(person_id)), kind="refusal")
+
+    def reader(self, session: Session, person_id: int, platform: str = "plain") -> Reader:
+        """The acting member, with their language, zone and platform."""
+        person = get_active(session, person_id)
+        return Reader(person, language_of(person, self.defaults), timezone_of(person, self.defaults), platform)
+
+    def _lang_of(self, person_id: int) -> str:
+        with self.store.session() as session:
+            person = session.get(Person, person_id)
+        return language_of(person, self.defaults) if person else normalize(self.defaults.language)
+
+    def render(self, template_name: str, reader: Reader, **ctx) -> str:
+        return self.templates.render(template_name, reader.lang, reader.platform, **ctx)
+
+    # ----- dispatch ------------------------------------------------------------
+
+    def _dispatch(self, session: Session, reader: Reader, text: str) -> Message:
+        if len(text) > INPUT_MAX:
+            raise BadInput(TOO_LONG, length=len(text), max=INPUT_MAX)
+        command = parse_command(text)
+        if command is None:
+            ref = TASK_REF.search(text)
+            if ref:
+                return self._show(session, reader, Command("show", ref.group(1)))
+            raise BadInput(NOT_A_COMMAND)
+        handler = self.handlers.get(command.name)
+        if handler is None:
+            raise BadInput(UNKNOWN_COMMAND, name=command.name[:32])
+        return handler(session, reader, command)
+
+    # ----- handlers: each parses its arguments and calls one use case -----------
+
+    def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
+        """A task's card for this reader, with the buttons they may use."""
+        now = self.clock()
+        text = self.render(
+            "card", reader, t=task_view(session, task, reader, now), headline=headline,
+            history=history_view(session, task, reader) if history else None,
+        )
+        return Message(text=text, buttons=card_buttons(task, reader), task_id=task.id, kind="card")
+
+    def _headline(self, reader: Reader, msgid: str, **params) -> str:
+        return gettext_for(reader.lang)(msgid, **params)
+
+    def _task(self, session, reader, cmd):
+        args = parse_task_args(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
+        people = [resolve_mention(session, h) for h in args.mentions]
+        assignee = people[0].id if people else None
+        out = tasks.create_task(
+            session, reader.person.id, args.title, now=self.clock(), assignee_id=assignee,
+            watcher_ids_=tuple(p.id for p in people[1:]), due_at=args.due, description=args.description,
+        )
+        return self.card(session, out.task, reader, self._headline(reader, N_("Task #%(id)s created."), id=out.task.id))
+
+    def _tasks(self, session, reader, cmd):
+        scope = cmd.args.strip().lower() or "mine"
+        found = queries.list_tasks(session, reader.person.id, scope, now=self.clock())
+        views = [task_view(session, t, reader, self.clock()) for t in found]
+        text = self.render("task_list", reader, tasks=views, scope=scope, limit=queries.LIST_LIMIT)
+        buttons = [[b for b in card_buttons(t, reader)[0] if b.action in ("done", "take")] for t in found]
+        return Message(text=text, buttons=[row for row in buttons if row], kind="list")
+
+    def _board(self, session, reader, cmd):
+        columns = queries.board(session, reader.person.id, now=self.clock())
+        view = [
+            {"column": column.value, "count": count, "tasks": [task_view(session, t, reader, self.clock()) for t in shown]}
+            for column, (count, shown) in columns.items()
+        ]
+        return Message(text=self.render("board", reader, columns=view), kind="board")
+
+    def _show(self, session, reader, cmd):
+        task = tasks.visible_task(session, reader.person, parse_id(cmd.args))
+        return self.card(session, task, reader, history=True)
+
+    def _simple(self, session, reader, cmd, use_case, headline: str):
+        out = use_case(session, reader.person.id, parse_id(cmd.args), now=self.clock())
+        return self.card(session, out.task, reader, self._headline(reader, headline, id=out.task.id))
+
+    def _done(self, session, reader, cmd):
+        return self._simple(session, reader, cmd, tasks.close, N_("Task #%(id)s is done."))
+
+    def _reopen(self, session, reader, cmd):
+        return self._simple(session, reader, cmd, tasks.reopen, N_("Task #%(id)s is open again."))
+
+    def _take(self, session, reader, cmd):
+        return self._simple(session, reader, cmd, tasks.take, N_("Task #%(id)s is yours now."))
+
+    def _watch(self, session, reader, cmd):
+        return self._simple(session, reader, cmd, tasks.watch, N_("You are watching task #%(id)s."))
+
+    def _assign(self, session, reader, cmd):
+        task_id, rest = split_id(cmd.args, N_("Say whom to give it to: /assign 42 @olga"))
+        handle = rest.strip().lstrip("@").split()[0] if rest.strip() else ""
+        if not handle:
+            raise BadInput(N_("Say whom to give it to: /assign 42 @olga"))
+        person = resolve_mention(session, handle)
+        out = tasks.assign(session, reader.person.id, task_id, person.id, now=self.clock())
+        return self.card(session, out.task, reader,
+                         self._headline(reader, N_("Task #%(id)s is now %(name)s's."), id=task_id, name=person.name))
+
+    def _due(self, session, reader, cmd):
+        task_id, when = split_id(cmd.args, N_("Say when: /due 42 tomorrow 15:00"))
+        due = parse_when(when, now=self.clock(), tz=reader.tz)
+        out = tasks.set_due(session, reader.person.id, task_id, due, now=self.clock())
+        return self.card(session, out.task, reader, self._headline(reader, N_("New deadline for #%(id)s."), id=task_id))
+
+    def _snooze(self, session, reader, cmd):
+        task_id, when = split_id(cmd.args, N_("Say until when: /snooze 42 in 2 hours"))
+        until = parse_when(when, now=self.clock(), tz=reader.tz)
+        out = tasks.snooze(session, reader.person.id, task_id, until, now=self.clock())
+        return self.card(session, out.task, reader, self._headline(reader, N_("I'll remind you about #%(id)s later."), id=task_id))
+
+    def _comment(self, session, reader, cmd):
+        task_id, body = split_id(cmd.args, tasks.TEXT_EMPTY)
+        out = tasks.comment(session, reader.person.id, task_id, body, now=self.clock())
+        return self.card(session, out.task, reader, self._headline(reader, N_("Comment added to #%(id)s."), id=task_id))
+
+    def _attach(self, session, reader, cmd):
+        task_id, url = split_id(cmd.args, N_("Send the link after the number: /attach 42 https://example.com/file"))
+        out = tasks.attach_link(session, reader.person.id, task_id, url, now=self.clock())
+        return self.card(session, out.task, reader, self._headline(reader, N_("Link attached to #%(id)s."), id=task_id))
+
+    def _link(self, session, reader, cmd):
+        task_id, rest = split_id(cmd.args, N_("Name two tasks: /link 42 43"))
+        other = parse_id(rest, N_("Name two tasks: /link 42 43"))
+        out = tasks.link(session, reader.person.id, task_id, other, now=self.clock())
+        return self.card(session, out.task, reader,
+                         self._headline(reader, N_("#%(id)s and #%(other)s are linked."), id=task_id, other=other))
+
+    def _settings(self, session, reader, cmd):
+        from core.settings_cmd import apply_settings
+
+        reader = apply_settings(session, reader, cmd.args, self.defaults)
+        return Message(text=self.render("settings", reader, lang=reader.lang, tz=reader.tz), kind="text")
+
+    def _help(self, session, reader, cmd):
+        return Message(text=self.render("help", reader, name=reader.person.name), kind="text")
+

@@ -1,0 +1,57 @@
+"""What the core hands an adapter to show: text plus buttons that speak intent.
+
+A button names an action on a task, never a platform widget: Telegram draws it
+as an inline key (its callback data built from `action`, `task_id`, `arg`),
+Slack as a Block Kit button, the console as a numbered choice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# action -> the command a tap stands for ("{id}" and "{arg}" filled in);
+# actions without a command need more input first (see PROMPTS).
+ACTIONS = {
+    "done": "/done {id}",
+    "reopen": "/reopen {id}",
+    "take": "/take {id}",
+    "snooze": "/snooze {id} {arg}",
+    "watch": "/watch {id}",
+    "show": "/show {id}",
+    "comment": None,
+    "snooze_custom": None,
+}
+SNOOZE_CHOICES = {"1h": "in 1 hour", "tomorrow": "tomorrow 9:00", "monday": "next monday 9:00"}
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    task_id: int
+    arg: str = ""
+
+    def command(self) -> str | None:
+        """The command a tap on this button runs, or None when input is needed."""
+        template = ACTIONS.get(self.action)
+        if template is None:
+            return None
+        arg = SNOOZE_CHOICES.get(self.arg, "") if self.action == "snooze" else self.arg
+        return template.format(id=self.task_id, arg=arg).strip()
+
+    def prompt_command(self, text: str) -> str | None:
+        """For buttons that ask for input: the command with the input filled in."""
+        if self.action == "comment":
+            return f"/comment {self.task_id} {text}"
+        if self.action == "snooze_custom":
+            return f"/snooze {self.task_id} {text}"
+        return None
+
+
+@dataclass
+class Message:
+    """A rendered message for one reader on one platform."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    task_id: int | None = None
+    kind: str = "text"

@@ -1,0 +1,170 @@
+"""The store's tables (SQLModel). Every change to a task is also a TaskEvent row.
+
+Times are aware datetimes in UTC (SQLModel's UTCDateTime: timestamptz on
+PostgreSQL, UTC without offset on SQLite). Statuses and columns are plain
+strings holding enum values, so adding a value needs no database enum change.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    AWAITING_APPROVAL = "awaiting_approval"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+class BoardColumn(StrEnum):
+    """Kanban columns of /board."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    AWAITING = "awaiting"
+    DONE = "done"
+
+
+class Person(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    handle: str = Field(index=True, unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: Optional[str] = Field(default=None, max_length=254, index=True)
+    telegram_id: Optional[int] = Field(default=None, index=True, unique=True, sa_type=BigInteger)
+    telegram_username: Optional[str] = Field(default=None, max_length=64, index=True)
+    slack_id: Optional[str] = Field(default=None, max_length=32, index=True, unique=True)
+    timezone: Optional[str] = Field(default=None, max_length=64)
+    language: Optional[str] = Field(default=None, max_length=8)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    manager_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    is_admin: bool = False
+    active: bool = True
+    created_at: datetime
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (Index("ix_task_status_due", "status", "due_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=10000)
+    creator_id: int = Field(foreign_key="person.id", index=True)
+    assignee_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
+    due_at: Optional[datetime] = None
+    snoozed_until: Optional[datetime] = None
+    status: str = Field(default=TaskStatus.OPEN.value, max_length=24)
+    column: str = Field(default=BoardColumn.TODO.value, max_length=24)
+    created_at: datetime
+    updated_at: datetime
+    closed_at: Optional[datetime] = None
+
+
+class TaskWatcher(SQLModel, table=True):
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+
+
+class Comment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    body: str = Field(max_length=4000)
+    created_at: datetime
+
+
+class Attachment(SQLModel, table=True):
+    """A file (by the platform's file id) or a link attached to a task."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=8)  # "file" | "link"
+    url: Optional[str] = Field(default=None, max_length=2000)
+    platform: Optional[str] = Field(default=None, max_length=16)
+    file_id: Optional[str] = Field(default=None, max_length=300)
+    name: Optional[str] = Field(default=None, max_length=300)
+    mime_type: Optional[str] = Field(default=None, max_length=120)
+    size: Optional[int] = None
+    created_at: datetime
+
+
+class TaskLink(SQLModel, table=True):
+    """Two related tasks; stored once with the smaller id first."""
+
+    __table_args__ = (UniqueConstraint("task_id", "other_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    other_id: int = Field(foreign_key="task.id", index=True)
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime
+
+
+class TaskEvent(SQLModel, table=True):
+    """One change in a task's life; the history is these rows in order."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    actor_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime
+
+
+class Reminder(SQLModel, table=True):
+    """A ping due at a time. The scheduler claims due rows; the outbox sends them."""
+
+    __table_args__ = (Index("ix_reminder_pending_due", "status", "due_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=24)  # day_before | hour_before | at_due | overdue
+    due_at: datetime
+    status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
+    sent_at: Optional[datetime] = None
+
+
+class Outbox(SQLModel, table=True):
+    """A notice to deliver: written in the transaction that caused it."""
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "available_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # idempotency key
+    recipient_id: int = Field(foreign_key="person.id", index=True)
+    template: str = Field(max_length=64)
+    task_id: Optional[int] = Field(default=None, foreign_key="task.id")
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
+    attempts: int = 0
+    available_at: datetime
+    claimed_at: Optional[datetime] = None
+    sent_at: Optional[datetime] = None
+    platform: Optional[str] = Field(default=None, max_length=16)
+    message_ref: Optional[str] = Field(default=None, max_length=200)
+    error: Optional[str] = Field(default=None, max_length=1000)
+    created_at: datetime
+
+
+class CardMessage(SQLModel, table=True):
+    """A copy of a task card the bot has sent, so edits and replies map back."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_at: datetime

@@ -1,0 +1,176 @@
+"""The outbox: notices written in the transaction that caused them, delivered later.
+
+`enqueue` is called by use cases inside their unit of work. `Delivery` claims
+pending rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never share
+a row; SQLite has one writer at a time anyway), renders each for its
+recipient, hands it to the messenger of the recipient's platform and records
+the platform's message reference.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Sequence
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from core.clock import Clock, to_db
+from core.messages import Message
+from core.models import Outbox, Person
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    recipient_id: int,
+    template: str,
+    now: datetime,
+    task_id: int | None = None,
+    context: dict[str, Any] | None = None,
+) -> Outbox | None:
+    """Add a notice unless one with the same idempotency key exists."""
+    if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:
+        return None
+    row = Outbox(
+        key=key, recipient_id=recipient_id, template=template, task_id=task_id,
+        context=context or {}, available_at=to_db(now), created_at=to_db(now),
+    )
+    session.add(row)
+    return row
+
+
+class DeliveryError(Exception):
+    """A messenger could not send. Permanent errors are not retried."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message landed on its platform, for later edits and replies."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+
+
+class Messenger(Protocol):
+    """The outbound port: one per platform. Speaks intent, not platform API."""
+
+    platform: str
+
+    def reaches(self, person: Person) -> bool: ...
+
+    async def send(self, person: Person, message: Message) -> Sent: ...
+
+
+class Renderer(Protocol):
+    def notice(self, session: Session, row: Outbox, person: Person, platform: str) -> Message: ...
+
+
+def claim(session: Session, now: datetime, limit: int) -> list[Outbox]:
+    """Take up to `limit` due rows (and rows whose sender died) for this worker."""
+    stale = to_db(now - LEASE)
+    stmt = (
+        select(Outbox)
+        .where(or_(
+            (Outbox.status == "pending") & (Outbox.available_at <= to_db(now)),
+            (Outbox.status == "sending") & (Outbox.claimed_at < stale),
+        ))
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.exec(stmt))
+    for row in rows:
+        row.status, row.claimed_at, row.attempts = "sending", to_db(now), row.attempts + 1
+        session.add(row)
+    return rows
+
+
+class Delivery:
+    """Claims, renders and sends outbox rows through the platform messengers."""
+
+    def __init__(self, store, renderer: Renderer, messengers: Sequence[Messenger], clock: Clock, batch: int = 50):
+        self.store, self.renderer, self.clock, self.batch = store, renderer, clock, batch
+        self.messengers = list(messengers)
+
+    def messenger_for(self, person: Person) -> Messenger | None:
+        """The first configured platform on which the person can be reached."""
+        return next((m for m in self.messengers if m.reaches(person)), None)
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many rows were handled."""
+        with self.store.session() as session:
+            ids = [row.id for row in claim(session, self.clock(), self.batch)]
+        for row_id in ids:
+            await self._deliver(row_id)
+        return len(ids)
+
+    async def drain(self, rounds: int = 100) -> int:
+        """Deliver until nothing is due (tests, the console after each turn)."""
+        total = 0
+        for _ in range(rounds):
+            handled = await self.run_once()
+            total += handled
+            if not handled:
+                break
+        return total
+
+    async def _deliver(self, row_id: int) -> None:
+        with self.store.session() as session:
+            row = session.get(Outbox, row_id)
+            person = session.get(Person, row.recipient_id)
+            messenger = self.messenger_for(person)
+            if messenger is None:
+                self._fail(row, "no configured platform reaches this person", permanent=True)
+                session.add(row)
+                return
+            message = self.renderer.notice(session, row, person, messenger.platform)
+        try:
+            sent = await messenger.send(person, message)
+        except DeliveryError as exc:
+            self._record_failure(row_id, exc)
+            return
+        except Exception as exc:  # a bug or an outage: keep the row, try again later
+            log.exception("delivery of outbox row %s failed", row_id)
+            self._record_failure(row_id, DeliveryError(repr(exc)))
+            return
+        self._record_sent(row_id, sent, message)
+
+    def _record_sent(self, row_id: int, sent: Sent, message: Message) -> None:
+        from core.cards import remember_card  # late import: cards needs models only
+
+        with self.store.session() as session:
+            row = session.get(Outbox, row_id)
+            row.status, row.sent_at, row.platform = "sent", to_db(self.clock()), sent.platform
+            row.message_ref = f"{sent.chat_id}:{sent.message_id}"
+            session.add(row)
+            if message.task_id:
+                remember_card(session, message.task_id, sent, row.recipient_id, self.clock())
+
+    def _record_failure(self, row_id: int, exc: DeliveryError) -> None:
+        with self.store.session() as session:
+            row = session.get(Outbox, row_id)
+            self._fail(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
+            session.add(row)
+
+    def _fail(self, row: Outbox, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        row.error = reason[:1000]
+        if permanent or row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+            log.warning("outbox row %s failed for good: %s", row.id, reason)
+            return
+        delay = retry_after if retry_after is not None else min(2 ** row.attempts, 300)
+        row.status, row.available_at = "pending", to_db(self.clock() + timedelta(seconds=delay))
