@@ -57,6 +57,12 @@ def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminde
     return list(session.exec(stmt))
 
 
+def next_daily(last: datetime, now: datetime) -> datetime:
+    """The next overdue ping: same time of day as the last one, after now."""
+    days = (now - last) // OVERDUE_EVERY + 1
+    return last + days * OVERDUE_EVERY
+
+
 def tick(store, now: datetime) -> int:
     """Turn due pings into outbox notices; overdue tasks get the next daily ping."""
     with store.session() as session:
@@ -70,5 +76,5 @@ def tick(store, now: datetime) -> int:
                     task_id=task.id, now=now, context={"kind": row.kind, "late": late})
             if row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
                 session.add(Reminder(task_id=task.id, person_id=row.person_id, kind="overdue",
-                                     due_at=to_db(max(from_db(row.due_at), now) + OVERDUE_EVERY)))
+                                     due_at=to_db(next_daily(from_db(row.due_at), now))))
         return len(due)

@@ -196,7 +196,7 @@ def set_due(session: Session, actor_id: int, task_id: int, due_at: datetime, *, 
     previous = from_db(task.due_at)
     task.due_at, task.snoozed_until = to_db(due_at), None
     event = record(session, task, actor, "due_set", now, due_at=due_at.isoformat(),
-                   previous=previous.isoformat() if previous else None)
+                   previous_due=previous.isoformat() if previous else None)
     reminders.reschedule(session, task, now)
     return Outcome(task, [event])
 
@@ -232,7 +232,7 @@ def attach_link(session: Session, actor_id: int, task_id: int, url: str, *, now:
     if not url.lower().startswith(("http://", "https://")) or len(url) > URL_MAX or any(c.isspace() for c in url):
         raise BadInput(BAD_URL)
     session.add(Attachment(task_id=task.id, author_id=actor.id, kind="link", url=url, created_at=to_db(now)))
-    event = record(session, task, actor, "attached", now, kind="link", url=url)
+    event = record(session, task, actor, "attached", now, type="link", url=url)
     return Outcome(task, [event])
 
 
@@ -247,7 +247,7 @@ def attach_file(
         task_id=task.id, author_id=actor.id, kind="file", platform=platform, file_id=file_id[:300],
         name=(name or "")[:300] or None, mime_type=(mime_type or "")[:120] or None, size=size, created_at=to_db(now),
     ))
-    event = record(session, task, actor, "attached", now, kind="file", name=name or file_id[:60])
+    event = record(session, task, actor, "attached", now, type="file", name=name or file_id[:60])
     return Outcome(task, [event])
 
 
@@ -259,13 +259,11 @@ def link(session: Session, actor_id: int, task_id: int, other_id: int, *, now: d
     if task.id == other.id:
         raise BadInput(SELF_LINK)
     low, high = sorted((task.id, other.id))
-    exists = session.exec(select(TaskLink.id).where(TaskLink.task_id == low, TaskLink.other_id == high)).first()
-    if exists is None:
-        session.add(TaskLink(task_id=low, other_id=high, created_by=actor.id, created_at=to_db(now)))
-    events = [record(session, task, actor, "linked", now, other_id=other.id)]
-    if exists is None:
-        events.append(record(session, other, actor, "linked", now, other_id=task.id))
-    return Outcome(task, events)
+    if session.exec(select(TaskLink.id).where(TaskLink.task_id == low, TaskLink.other_id == high)).first():
+        return Outcome(task, [])
+    session.add(TaskLink(task_id=low, other_id=high, created_by=actor.id, created_at=to_db(now)))
+    return Outcome(task, [record(session, task, actor, "linked", now, other_id=other.id),
+                          record(session, other, actor, "linked", now, other_id=task.id)])
 
 
 def watch(session: Session, actor_id: int, task_id: int, *, now: datetime) -> Outcome:

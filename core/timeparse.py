@@ -19,15 +19,14 @@ import dateparser
 
 from core.clock import zone
 from core.errors import BadInput
+from core.i18n import N_
 
-UNREADABLE = (
+UNREADABLE = N_(
     "I can't read \"%(when)s\" as a time. Try \"tomorrow 15:00\", \"in 2 hours\", "
     "\"friday\", \"завтра в 15:00\" or \"через 2 часа\"."
 )
-IN_THE_PAST = (
-    "%(when)s is in the past. Try a future time, like \"tomorrow 15:00\" or \"in 2 hours\"."
-)
-TOO_FAR = "%(when)s is too far ahead."
+IN_THE_PAST = N_("%(when)s is in the past. Try a future time, like \"tomorrow 15:00\" or \"in 2 hours\".")
+TOO_FAR = N_("%(when)s is too far ahead.")
 
 MAX_LENGTH = 100
 ECHO_LENGTH = 40

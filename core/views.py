@@ -94,11 +94,10 @@ def history_view(session: Session, task: Task, reader: Reader) -> list[dict]:
 def event_view(session: Session, event: TaskEvent, reader: Reader) -> dict:
     """One history line's data."""
     data = dict(event.data)
-    for key in ("assignee_id", "previous_id", "other_id"):
-        if data.get(key):
-            data[key.replace("_id", "")] = name_of(session, data[key]) if key != "other_id" else data[key]
-    for key in ("due_at", "until", "previous"):
-        if data.get(key):
-            data[key] = when(datetime.fromisoformat(data[key]), reader)
+    data["assignee"] = name_of(session, data.get("assignee_id"))
+    data["previous"] = name_of(session, data.get("previous_id"))
+    data["other"] = data.get("other_id")
+    for key in ("due_at", "until"):
+        data[key] = when(datetime.fromisoformat(data[key]), reader) if data.get(key) else None
     data["watchers"] = [name_of(session, w) for w in data.get("watchers", [])]
     return {"kind": event.kind, "actor": name_of(session, event.actor_id), "at": when(event.at, reader), "data": data}

@@ -15,6 +15,7 @@ from core.i18n import gettext_for, normalize, N_
 from core.messages import Button, Message
 from core.models import Person
 
+AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 REPLY = re.compile(r"^reply\s+#?(\d{1,12})\s+(.+)$", re.IGNORECASE | re.DOTALL)
 NOT_YOUR_BUTTON = N_("Button %(n)s is on %(name)s's screen; switch with /as %(handle)s to tap it.")
 NO_SUCH_BUTTON = N_("There is no button %(n)s on the screen.")
@@ -67,8 +68,9 @@ class ConsoleSession:
     def type(self, line: str) -> str:
         """Handle one typed line as the current person; return what they see."""
         line = line.rstrip("\n")
-        if line.strip().lower().startswith("/as"):
-            return self._switch(line.strip()[3:].strip())
+        switch = AS_COMMAND.match(line.strip())
+        if switch:
+            return self._switch((switch.group(1) or "").strip())
         if self.actor is None:
             return self._("Nobody is in the org yet. Add people to the org file.")
         if self.pending is not None:
@@ -80,7 +82,7 @@ class ConsoleSession:
             return self.show(self.app.chat.reply_to_card(self.actor.id, int(reply.group(1)), reply.group(2), "console"))
         return self.show(self.app.chat.handle(self.actor.id, line, "console"))
 
-    def _switch(self, handle: str) -> str:
+    def _switch(self, handle: str | None) -> str:
         if not handle:
             return self._(WHO, name=self.actor.name, handle=self.actor.handle, people=self._people())
         person = self._person(handle)

@@ -1,0 +1,91 @@
+"""Shared fixtures: a fixed clock, stores on SQLite (and PostgreSQL when CI has it), the app."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import SQLModel
+
+from adapters.console.messenger import ConsoleMessenger
+from bot.app import DEMO_ORG, build_app
+from bot.settings import load_settings
+from core.store import Store, create_all
+
+# Monday 30 November 2026, 10:00 in Moscow.
+START = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    """An injectable clock that moves only when a test says so."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def postgres_url() -> str:
+    """TEST_POSTGRES_URL, or skip the test saying why."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL runs are skipped (CI sets it)")
+    return url
+
+
+def fresh_store(url: str) -> Store:
+    """A store with every table empty and freshly created."""
+    store = Store.from_url(url)
+    if not store.is_sqlite:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        SQLModel.metadata.drop_all(store.engine)
+    create_all(store.engine)
+    return store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path) -> str:
+    """Each store test runs on a SQLite file and, when available, on PostgreSQL."""
+    if request.param == "postgres":
+        return postgres_url()
+    return f"sqlite:///{tmp_path / 'teamflow.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    store = fresh_store(db_url)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    store = fresh_store(f"sqlite:///{tmp_path / 'teamflow.db'}")
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def messenger() -> ConsoleMessenger:
+    return ConsoleMessenger()
+
+
+def make_app(store: Store, messenger, clock, org_file=DEMO_ORG):
+    """The real composition root with the console messenger and a fixed clock."""
+    settings = load_settings(_env_file=None, DATABASE_URL="sqlite://")
+    return build_app(settings, store=store, messengers=[messenger], clock=clock, org_file=org_file)
+
+
+@pytest.fixture
+def app(sqlite_store, messenger, clock):
+    return make_app(sqlite_store, messenger, clock)
