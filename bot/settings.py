@@ -32,7 +32,7 @@ def _http_url(value: Optional[str]) -> Optional[str]:
 class Settings(BaseSettings):
     """Every variable of PRODUCT.md; `.env.example` lists them with comments."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
                                       populate_by_name=True)
 
     database_url: str = Field("sqlite:///teamflow.db", alias="DATABASE_URL")

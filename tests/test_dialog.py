@@ -107,9 +107,11 @@ def test_someone_who_may_not_touch_a_task_is_refused_and_nothing_changes(dialog,
 
 
 def test_refusals_speak_the_readers_language(dialog):
-    assert "Я не знаю" in dialog.say("pavel", "/frobnicate")["pavel"] or "/frobnicate" in dialog.say("pavel", "/frobnicate")["pavel"]
-    screen = dialog.say("pavel", "/task Купить фрезы by послезавтра около обеда может быть")["pavel"]
-    assert "завтра в 15:00" in screen  # the example of what works
+    assert dialog.say("pavel", "/frobnicate")["pavel"] == "Не знаю команды /frobnicate. Напишите /help — покажу, что я умею."
+    screen = dialog.say("pavel", "/task Купить фрезы до послезавтра около обеда может быть")["pavel"]
+    assert "Не получилось понять время «послезавтра около обеда может быть»" in screen
+    assert "«завтра в 15:00»" in screen  # an example of what works
+    assert dialog.say("olga", "/frobnicate")["olga"].startswith("I don't know /frobnicate.")
 
 
 def test_settings_change_language_and_zone(dialog):
