@@ -8,6 +8,7 @@ back as messages too; they change nothing because the transaction rolls back.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 from sqlmodel import Session
@@ -119,7 +120,8 @@ class Chat:
         found = queries.list_tasks(session, reader.person.id, scope, now=self.clock())
         views = [task_view(session, t, reader, self.clock()) for t in found]
         text = self.render("task_list", reader, tasks=views, scope=scope, limit=queries.LIST_LIMIT)
-        buttons = [[b for b in card_buttons(t, reader)[0] if b.action in ("done", "take")] for t in found]
+        buttons = [[replace(b, label=f"#{t.id} {b.label}") for b in card_buttons(t, reader)[0]
+                    if b.action in ("done", "take")] for t in found]
         return Message(text=text, buttons=[row for row in buttons if row], kind="list")
 
     def _board(self, session, reader, cmd):
