@@ -17,7 +17,7 @@ def test_two_people_live_a_task_from_creation_to_reopening(dialog):
         Turn("olga", "/task Prepare the 3D model @pavel by завтра в 15:00",
              sees={"olga": ["Task #1 created.", "#1 Prepare the 3D model", "Pavel Smirnov", "1 Dec, 15:00"],
                    "pavel": ["#1 Prepare the 3D model", "Olga Reshetova", "1 дек., 15:00"]}),
-        Turn("pavel", "/tasks", sees={"pavel": ["#1 Prepare the 3D model", "1 дек., 15:00", "[1] #1 Готово"]}),
+        Turn("pavel", "/tasks", sees={"pavel": ["#1 Prepare the 3D model", "1 дек., 15:00", "] #1 Готово"]}),
         Turn("olga", "/tasks created", sees={"olga": ["#1 Prepare the 3D model"]}),
         Turn("olga", "/board", sees={"olga": ["To do (1)", "#1 Prepare the 3D model", "Done recently (0)"]}),
         Turn("pavel", "/board", sees={"pavel": ["К выполнению (1)", "#1 Prepare the 3D model"]}),
