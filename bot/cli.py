@@ -70,10 +70,19 @@ def cmd_run(args) -> int:
     settings = load_settings()
     if not settings.platforms:
         return cmd_console(args)
-    for platform in settings.platforms:
-        print(f"teamflow: {platform.upper()} credentials are set, but this build has no {platform} adapter yet; "
-              f"unset them to use the console chat.", file=sys.stderr)
-    return 2
+    if "slack" in settings.platforms:
+        print("teamflow: SLACK credentials are set, but this build has no slack adapter yet; "
+              "unset them to run without Slack.", file=sys.stderr)
+        return 2
+    from bot.db import upgrade
+    from bot.runtime import run_platforms
+
+    upgrade(settings.database_url)
+    try:
+        asyncio.run(run_platforms(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_console(args) -> int:

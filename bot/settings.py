@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal, Optional
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.clock import is_valid_zone
@@ -102,6 +102,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a redis:// URL, got {value!r}")
         return value or None
 
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> "Settings":
+        if self.telegram_bot_token and self.telegram_mode == "webhook":
+            for variable, value in (("TELEGRAM_WEBHOOK_URL", self.telegram_webhook_url),
+                                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret)):
+                if not value:
+                    raise ValueError(f"{variable}: required when TELEGRAM_MODE=webhook")
+        return self
+
     @property
     def platforms(self) -> list[str]:
         """The chat platforms with credentials; none means the console."""
@@ -127,7 +136,7 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            variable = str(error["loc"][0]) if error["loc"] else "settings"
             message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{variable}: {message}")
+            # Model-level checks name their variable in the message itself.
+            lines.append(f"{error['loc'][0]}: {message}" if error["loc"] else message)
         raise ConfigError("\n".join(lines)) from None

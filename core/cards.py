@@ -8,6 +8,9 @@ from sqlmodel import Session, select
 from core.clock import to_db
 from core.models import CardMessage
 
+# Platforms whose messages the bot can edit in place (the console cannot).
+EDITABLE_PLATFORMS = frozenset({"telegram", "slack"})
+
 
 def remember_card(session: Session, task_id: int, sent, person_id: int | None, now: datetime) -> None:
     """Record where a card landed (once per platform message)."""
@@ -39,3 +42,13 @@ def task_of_message(session: Session, platform: str, chat_id: str, message_id: s
 def copies(session: Session, task_id: int) -> list[CardMessage]:
     """Every copy of a task's card, to update when the task changes."""
     return list(session.exec(select(CardMessage).where(CardMessage.task_id == task_id)))
+
+
+def move_chat(session: Session, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+    """A group became a supergroup (Telegram): its cards now live under the new id."""
+    rows = list(session.exec(select(CardMessage).where(
+        CardMessage.platform == platform, CardMessage.chat_id == str(old_chat_id))))
+    for row in rows:
+        row.chat_id = str(new_chat_id)
+        session.add(row)
+    return len(rows)

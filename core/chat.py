@@ -13,12 +13,12 @@ from typing import Callable
 
 from sqlmodel import Session
 
-from core import queries, tasks
+from core import cards, invites, queries, tasks
 from core.clock import Clock
 from core.commands import Command, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
 from core.i18n import N_, gettext_for, normalize
-from core.messages import Message
+from core.messages import CANCELLED, PROMPTS, STALE_BUTTON, Message
 from core.models import Person
 from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
 from core.render import Templates, refusal_text
@@ -42,8 +42,10 @@ class Chat:
             "done": self._done, "reopen": self._reopen, "assign": self._assign, "take": self._take,
             "due": self._due, "snooze": self._snooze, "comment": self._comment, "attach": self._attach,
             "link": self._link, "watch": self._watch, "settings": self._settings, "help": self._help,
-            "start": self._help,
+            "start": self._help, "invite": self._invite,
         }
+        # How each platform turns an invite code into something to share.
+        self.invite_links: dict[str, Callable[[str], str]] = {}
 
     # ----- entry points ----------------------------------------------------
 
@@ -55,12 +57,68 @@ class Chat:
         """A reply to a task's card is a comment on that task."""
         return self.handle(person_id, f"/comment {task_id} {text}", platform)
 
+    def attach_file(self, person_id: int, task_id: int, platform: str, *, file_id: str, name: str | None,
+                    mime_type: str | None, size: int | None) -> Message:
+        """A file sent as a reply to a card is attached to its task."""
+        def work(session, reader):
+            out = tasks.attach_file(session, person_id, task_id, platform=platform, file_id=file_id, name=name,
+                                    mime_type=mime_type, size=size, now=self.clock())
+            return self.card(session, out.task, reader, self._headline(reader, N_("File attached to #%(id)s."), id=task_id))
+        return self._guard(person_id, platform, work)
+
+    def show_card(self, person_id: int, task_id: int, platform: str) -> Message:
+        """The card alone (no headline), as a tapped message is redrawn."""
+        return self._guard(person_id, platform, lambda s, r: self.card(s, tasks.visible_task(s, r.person, task_id), r))
+
+    def join(self, code: str, platform: str, *, name: str, language: str | None, handle_hint: str | None,
+             **identity) -> tuple[int | None, Message]:
+        """A stranger opens an invite: they become a member, or hear why not."""
+        lang = normalize(language, normalize(self.defaults.language))
+        try:
+            with self.store.session() as session:
+                person = invites.accept_invite(session, code, name=name, now=self.clock(), handle_hint=handle_hint,
+                                               platform_language=normalize(language, "") or None, **identity)
+                reader = self.reader(session, person.id, platform)
+                return person.id, self._help(session, reader, Command("help"))
+        except Refusal as exc:
+            return None, Message(text=refusal_text(exc, lang, platform), kind="refusal")
+
+    def remember_card(self, task_id: int, sent, person_id: int | None) -> None:
+        """A card the adapter sent directly (a command's answer): replies and edits map back."""
+        with self.store.session() as session:
+            cards.remember_card(session, task_id, sent, person_id, self.clock())
+
+    def task_of_message(self, platform: str, chat_id, message_id) -> int | None:
+        """Which task a platform message shows, if it is one of our cards."""
+        with self.store.session() as session:
+            return cards.task_of_message(session, platform, str(chat_id), str(message_id))
+
+    def move_chat(self, platform: str, old_chat_id, new_chat_id) -> None:
+        """A chat changed its id (a Telegram group became a supergroup)."""
+        with self.store.session() as session:
+            cards.move_chat(session, platform, str(old_chat_id), str(new_chat_id))
+
+    def say(self, person_id: int | None, msgid: str, **params) -> str:
+        """A short sentence in the person's language (prompts, toasts)."""
+        lang = self._lang_of(person_id) if person_id else normalize(self.defaults.language)
+        return gettext_for(lang)(msgid, **params)
+
+    def prompt_text(self, person_id: int, button) -> str:
+        """What to ask before a tapped action can run (a comment, a time)."""
+        return self.say(person_id, PROMPTS[button.action], id=button.task_id)
+
+    def stale_button(self, person_id: int | None) -> str:
+        return self.say(person_id, STALE_BUTTON)
+
+    def cancelled(self, person_id: int, platform: str) -> Message:
+        return Message(text=self.say(person_id, CANCELLED), kind="text")
+
     def _guard(self, person_id: int, platform: str, work) -> Message:
         try:
             with self.store.session() as session:
                 return work(session, self.reader(session, person_id, platform))
         except Refusal as exc:
-            return Message(text=refusal_text(exc, self._lang_of(person_id)), kind="refusal")
+            return Message(text=refusal_text(exc, self._lang_of(person_id), platform), kind="refusal")
 
     def reader(self, session: Session, person_id: int, platform: str = "plain") -> Reader:
         """The acting member, with their language, zone and platform."""
@@ -196,6 +254,11 @@ class Chat:
 
         reader = apply_settings(session, reader, cmd.args, self.defaults)
         return Message(text=self.render("settings", reader, lang=reader.lang, tz=reader.tz), kind="text")
+
+    def _invite(self, session, reader, cmd):
+        invite = invites.create_invite(session, reader.person.id, now=self.clock())
+        link = self.invite_links.get(reader.platform, lambda code: f"/start {code}")(invite.code)
+        return Message(text=self.render("invite", reader, link=link, days=invites.VALID_FOR.days), kind="text")
 
     def _help(self, session, reader, cmd):
         return Message(text=self.render("help", reader, name=reader.person.name), kind="text")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.i18n import N_
+
 # action -> the command a tap stands for ("{id}" and "{arg}" filled in);
 # actions without a command need more input first (see PROMPTS).
 ACTIONS = {
@@ -20,6 +22,12 @@ ACTIONS = {
     "comment": None,
     "snooze_custom": None,
 }
+PROMPTS = {
+    "comment": N_("Type your comment for #%(id)s (or /cancel):"),
+    "snooze_custom": N_("Until when should I snooze #%(id)s? For example: in 3 hours, завтра в 10:00 (or /cancel)"),
+}
+STALE_BUTTON = N_("This button is no longer valid. Open the task again with /show.")
+CANCELLED = N_("Cancelled.")
 SNOOZE_CHOICES = {"1h": "in 1 hour", "tomorrow": "tomorrow 9:00", "monday": "next monday 9:00"}
 
 

@@ -44,10 +44,16 @@ class Person(SQLModel, table=True):
     slack_id: Optional[str] = Field(default=None, max_length=32, index=True, unique=True)
     timezone: Optional[str] = Field(default=None, max_length=64)
     language: Optional[str] = Field(default=None, max_length=8)
+    # The language the person's chat app reports (Telegram language_code,
+    # Slack locale): used when neither they nor the org file chose one.
+    platform_language: Optional[str] = Field(default=None, max_length=8)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     manager_id: Optional[int] = Field(default=None, foreign_key="person.id")
     is_admin: bool = False
     active: bool = True
+    # Set for people who joined with an invite instead of the org file; a
+    # resync of the org file does not deactivate them.
+    invited_by: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: datetime
 
 
@@ -168,3 +174,15 @@ class CardMessage(SQLModel, table=True):
     message_id: str = Field(max_length=64)
     person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: datetime
+
+
+class Invite(SQLModel, table=True):
+    """A one-time code an admin hands out; opening it makes a stranger a member."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime
+    expires_at: datetime
+    used_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    used_at: Optional[datetime] = None

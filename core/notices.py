@@ -25,6 +25,8 @@ class NoticeRenderer:
             event = session.get(TaskEvent, row.context["event_id"])
             context["event"] = event_view(session, event, reader)
             text = self.templates.render("event", reader.lang, platform, **context)
+        elif row.template == "card_update":
+            text = self.templates.render("card", reader.lang, platform, **context)
         else:
             text = self.templates.render(row.template, reader.lang, platform, **context, **row.context)
         buttons = card_buttons(task, reader) if task else []

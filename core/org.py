@@ -615,5 +615,5 @@ def _deactivate_missing(org: Org, rows: dict[str, Person]) -> None:
     """People no longer in the file stay in the store, inactive."""
     in_file = {person.handle for person in org.people}
     for handle, row in rows.items():
-        if handle not in in_file:
+        if handle not in in_file and row.invited_by is None:
             row.active = False

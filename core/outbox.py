@@ -16,14 +16,16 @@ from typing import Any, Protocol, Sequence
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from core.clock import Clock, to_db
+from core.clock import Clock, from_db, to_db
 from core.messages import Message
-from core.models import Outbox, Person
+from core.models import CardMessage, Outbox, Person
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
+UNREACHABLE_RETRY = timedelta(hours=1)
+UNREACHABLE_FOR = timedelta(days=7)
 
 
 def enqueue(
@@ -45,6 +47,15 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def wake(session: Session, person_id: int, now: datetime) -> None:
+    """The person just became reachable: what waited for them goes out now."""
+    rows = session.exec(select(Outbox).where(
+        Outbox.recipient_id == person_id, Outbox.status == "pending", Outbox.available_at > to_db(now)))
+    for row in rows:
+        row.available_at = to_db(now)
+        session.add(row)
 
 
 class DeliveryError(Exception):
@@ -73,6 +84,9 @@ class Messenger(Protocol):
     def reaches(self, person: Person) -> bool: ...
 
     async def send(self, person: Person, message: Message) -> Sent: ...
+
+    async def update(self, chat_id: str, message_id: str, message: Message) -> None:
+        """Redraw a message sent earlier; "not modified" is not an error."""
 
 
 class Renderer(Protocol):
@@ -132,14 +146,23 @@ class Delivery:
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
             person = session.get(Person, row.recipient_id)
-            messenger = self.messenger_for(person)
+            card = session.get(CardMessage, row.context.get("card_id")) if row.template == "card_update" else None
+            messenger = self._by_platform(card.platform) if card else self.messenger_for(person)
             if messenger is None:
-                self._fail(row, "no configured platform reaches this person", permanent=True)
+                if card:
+                    self._fail(row, "the card's platform is not running", permanent=True)
+                else:
+                    self._wait_for_contact(row)
                 session.add(row)
                 return
             message = self.renderer.notice(session, row, person, messenger.platform)
+            target = (card.chat_id, card.message_id) if card else None
         try:
-            sent = await messenger.send(person, message)
+            if target:
+                await messenger.update(*target, message)
+                sent = None
+            else:
+                sent = await messenger.send(person, message)
         except DeliveryError as exc:
             self._record_failure(row_id, exc)
             return
@@ -149,22 +172,36 @@ class Delivery:
             return
         self._record_sent(row_id, sent, message)
 
-    def _record_sent(self, row_id: int, sent: Sent, message: Message) -> None:
+    def _by_platform(self, platform: str) -> Messenger | None:
+        return next((m for m in self.messengers if m.platform == platform), None)
+
+    def _record_sent(self, row_id: int, sent: Sent | None, message: Message) -> None:
         from core.cards import remember_card  # late import: cards needs models only
 
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
-            row.status, row.sent_at, row.platform = "sent", to_db(self.clock()), sent.platform
-            row.message_ref = f"{sent.chat_id}:{sent.message_id}"
+            row.status, row.sent_at = "sent", to_db(self.clock())
+            if sent is not None:
+                row.platform, row.message_ref = sent.platform, f"{sent.chat_id}:{sent.message_id}"
+                if message.task_id:
+                    remember_card(session, message.task_id, sent, row.recipient_id, self.clock())
             session.add(row)
-            if message.task_id:
-                remember_card(session, message.task_id, sent, row.recipient_id, self.clock())
 
     def _record_failure(self, row_id: int, exc: DeliveryError) -> None:
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
             self._fail(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
             session.add(row)
+
+    def _wait_for_contact(self, row: Outbox) -> None:
+        """Nobody can reach this person yet (say, they never opened the bot): keep the
+        notice for when they do (`wake`), and give up only after UNREACHABLE_FOR."""
+        row.attempts -= 1  # not a failed send: nothing was tried
+        if self.clock() - from_db(row.created_at) > UNREACHABLE_FOR:
+            self._fail(row, "no configured platform reached this person in time", permanent=True)
+            return
+        row.status, row.error = "pending", "waiting: no configured platform reaches this person yet"
+        row.available_at = to_db(self.clock() + UNREACHABLE_RETRY)
 
     def _fail(self, row: Outbox, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         row.error = reason[:1000]

@@ -64,8 +64,9 @@ def manager_chain(session: Session, person: Person, limit: int = 50) -> list[Per
 
 
 def language_of(person: Person, defaults: Defaults) -> str:
-    """The person's language, else the org's."""
-    return normalize(person.language, normalize(defaults.language))
+    """The person's chosen language, else their chat app's, else the org's."""
+    org = normalize(defaults.language)
+    return normalize(person.language, normalize(person.platform_language, org))
 
 
 def timezone_of(person: Person, defaults: Defaults) -> str:

@@ -6,33 +6,38 @@ template is written once and read in the reader's language.
 """
 from __future__ import annotations
 
+import html
 from functools import cached_property
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from core.errors import Refusal
 from core.i18n import LANGUAGES, gettext_for, ngettext_for, translations
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-EXTENSIONS = {"plain": "txt.j2", "console": "txt.j2", "telegram": "html.j2", "slack": "txt.j2"}
+# Platforms whose messages are HTML: every variable is escaped there, in
+# platform templates and in the plain ones they fall back to alike.
+HTML_PLATFORMS = frozenset({"telegram"})
+
+
+def is_html(platform: str) -> bool:
+    return platform in HTML_PLATFORMS
 
 
 class Templates:
-    """A Jinja2 environment per language, sharing one loader."""
+    """A Jinja2 environment per (language, markup), sharing one loader."""
 
     def __init__(self, directory: Path | str = TEMPLATES_DIR) -> None:
         self.directory = Path(directory)
 
     @cached_property
-    def _envs(self) -> dict[str, Environment]:
-        return {lang: self._env(lang) for lang in LANGUAGES}
+    def _envs(self) -> dict[tuple[str, bool], Environment]:
+        return {(lang, html): self._env(lang, html) for lang in LANGUAGES for html in (False, True)}
 
-    def _env(self, lang: str) -> Environment:
+    def _env(self, lang: str, html: bool) -> Environment:
         env = Environment(
-            loader=FileSystemLoader(str(self.directory)),
-            autoescape=select_autoescape(["html.j2"]),
-            extensions=["jinja2.ext.i18n"],
+            loader=FileSystemLoader(str(self.directory)), autoescape=html, extensions=["jinja2.ext.i18n"],
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
         )
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
@@ -40,19 +45,20 @@ class Templates:
 
     def render(self, template_name: str, language: str, platform: str, **context) -> str:
         """Render a template for a platform (or its plain variant) in a language."""
-        env = self._envs.get(language) or self._envs["en"]
-        ext = EXTENSIONS.get(platform, "txt.j2")
-        template = env.select_template([f"{platform}/{template_name}.{ext}", f"plain/{template_name}.txt.j2"])
+        env = self._envs.get((language, is_html(platform))) or self._envs[("en", is_html(platform))]
+        template = env.select_template([f"{platform}/{template_name}.j2", f"plain/{template_name}.txt.j2"])
         context.setdefault("lang", language)
+        context.setdefault("platform", platform)
         return template.render(**context).strip()
 
 
-def refusal_text(exc: Refusal, lang: str) -> str:
-    """A refusal in the reader's language."""
+def refusal_text(exc: Refusal, lang: str, platform: str = "plain") -> str:
+    """A refusal in the reader's language, escaped where the platform reads HTML."""
     _ = gettext_for(lang)
     # Some parameters are message ids themselves ("close", "reassign").
     params = {k: _(v) if isinstance(v, str) else v for k, v in exc.params.items()}
-    return _(exc.msgid, **params)
+    text = _(exc.msgid, **params)
+    return html.escape(text, quote=False) if is_html(platform) else text
 
 
 def plural(lang: str, singular: str, plural_: str, n: int) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from core import reminders
+from core import cards, reminders
 from core.clock import from_db, to_db
 from core.errors import BadInput, Forbidden, NotFound
 from core.i18n import N_
@@ -116,7 +116,16 @@ def record(session: Session, task: Task, actor: Person, kind: str, now: datetime
             session, key=f"event:{event.id}:{person_id}", recipient_id=person_id,
             template="task_event", task_id=task.id, now=now, context={"event_id": event.id},
         )
+    refresh_cards(session, task.id, event.id, now)
     return event
+
+
+def refresh_cards(session: Session, task_id: int, event_id: int, now: datetime) -> None:
+    """Every copy of the card the bot has sent gets redrawn (where the platform can edit)."""
+    for card in cards.copies(session, task_id):
+        if card.platform in cards.EDITABLE_PLATFORMS and card.person_id:
+            enqueue(session, key=f"card:{card.id}:{event_id}", recipient_id=card.person_id, template="card_update",
+                    task_id=task_id, now=now, context={"card_id": card.id})
 
 
 def _check_text(text: str, limit: int, empty_msgid: str) -> str:

@@ -83,7 +83,7 @@ def messenger() -> ConsoleMessenger:
 def make_app(store: Store, messenger, clock, org_file=DEMO_ORG):
     """The real composition root with the console messenger and a fixed clock."""
     settings = load_settings(_env_file=None, DATABASE_URL="sqlite://")
-    return build_app(settings, store=store, messengers=[messenger], clock=clock, org_file=org_file)
+    return build_app(settings, store=store, messengers=[messenger] if messenger else [], clock=clock, org_file=org_file)
 
 
 @pytest.fixture

@@ -174,19 +174,19 @@ def test_console_creates_a_task_and_the_assignee_sees_it(tmp_path):
     assert "Pavel Smirnov" in as_pavel
 
 
-def test_run_with_a_telegram_token_refuses_honestly(tmp_path):
-    result = teamflow("run", cwd=tmp_path,
-                      env={"DATABASE_URL": sqlite_url(tmp_path / "x.db"), "TELEGRAM_BOT_TOKEN": "123456:ABC"})
+def test_run_in_webhook_mode_without_its_url_stops_with_one_line(tmp_path):
+    result = teamflow("run", cwd=tmp_path, env={
+        "DATABASE_URL": sqlite_url(tmp_path / "x.db"), "TELEGRAM_BOT_TOKEN": "123456:ABC", "TELEGRAM_MODE": "webhook"})
     assert result.returncode == 2
-    assert "TELEGRAM credentials are set" in result.stderr
-    assert "no telegram adapter" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "teamflow: configuration error: TELEGRAM_WEBHOOK_URL: required when TELEGRAM_MODE=webhook"]
     assert not (tmp_path / "x.db").exists()
 
 
-def test_run_with_a_telegram_token_in_process(isolated, monkeypatch, capsys):
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABC")
+def test_run_with_a_slack_token_says_slack_is_not_in_this_build(isolated, monkeypatch, capsys):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     assert main(["run"]) == 2
-    assert "no telegram adapter" in capsys.readouterr().err
+    assert "no slack adapter" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [[], ["db"], ["org"], ["nonsense"]])

@@ -132,22 +132,36 @@ def test_the_same_idempotency_key_is_enqueued_once(make, clock):
     assert len(statuses(app)) == 1
 
 
-def test_nobody_reachable_means_failed_with_a_reason(make):
+def test_a_notice_for_someone_not_reachable_yet_waits_for_them(make, clock):
     messenger = FlakyMessenger()
     app = make(messenger)
     with app.store.session() as session:
-        person = session.exec(select(Person).where(Person.handle == "pavel")).one()
-        person.handle = "unreachable"
-    create(app, assignee=None)
-    with app.store.session() as session:
-        olga = session.exec(select(Person).where(Person.handle == "olga")).one()
-        enqueue(session, key="x", recipient_id=person.id, template="reminder", now=app.clock(),
-                task_id=1, context={"kind": "at_due", "late": False})
-        del olga
+        pavel = session.exec(select(Person).where(Person.handle == "pavel")).one()
+        pavel.handle = "unreachable"  # FlakyMessenger cannot reach this one
+    create(app, assignee="unreachable")
     deliver(app)
     with app.store.session() as session:
-        row = session.exec(select(Outbox).where(Outbox.key == "x")).one()
-    assert row.status == "failed" and "no configured platform" in row.error
+        row = session.exec(select(Outbox)).one()
+        assert (row.status, row.attempts) == ("pending", 0) and "waiting" in row.error
+        session.get(Person, pavel.id).handle = "pavel"  # say, they just opened the bot
+        from core.outbox import wake
+
+        wake(session, pavel.id, clock())
+    deliver(app)
+    assert [handle for handle, _ in messenger.sent] == ["pavel"]
+
+
+def test_a_notice_nobody_could_deliver_for_a_week_is_failed_with_a_reason(make, clock):
+    app = make(FlakyMessenger())
+    with app.store.session() as session:
+        session.exec(select(Person).where(Person.handle == "pavel")).one().handle = "unreachable"
+    create(app, assignee="unreachable")
+    for _ in range(8 * 24):
+        deliver(app)
+        clock.advance(hours=1)
+    with app.store.session() as session:
+        row = session.exec(select(Outbox)).one()
+    assert row.status == "failed" and "in time" in row.error
 
 
 def test_notices_are_rendered_in_the_recipients_language_and_zone(make):

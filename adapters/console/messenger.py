@@ -29,6 +29,9 @@ class ConsoleMessenger:
             self.on_message(person, message)
         return Sent(self.platform, person.handle, str(next(self._ids)))
 
+    async def update(self, chat_id: str, message_id: str, message: Message) -> None:
+        """A terminal cannot redraw what it printed; the next notice shows the fresh card."""
+
     def take(self, handle: str) -> list[Message]:
         """What a person received since the last look (and forget it)."""
         return self.inbox.pop(handle, [])

@@ -4,21 +4,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from adapters.console.session import ConsoleSession
-from core import reminders
+from core import scheduler as scheduling
 
 BANNER = """Teamflow console. You are {name} (@{handle}).
 Type /help for commands, a number to tap a button, `reply #42 text` to reply to a card,
 /as <person> to become someone else, /quit to leave."""
-
-
-def schedule(app, scheduler: AsyncIOScheduler) -> None:
-    """The ticks: deliver the outbox every second, turn due reminders into notices."""
-    scheduler.add_job(app.delivery.run_once, "interval", seconds=1, id="outbox", max_instances=1, coalesce=True)
-    scheduler.add_job(lambda: reminders.tick(app.store, app.clock()), "interval", seconds=20, id="reminders",
-                      max_instances=1, coalesce=True)
 
 
 async def run_console(app, messenger, handle: str | None = None, stdin=None, stdout=None) -> None:
@@ -26,10 +17,7 @@ async def run_console(app, messenger, handle: str | None = None, stdin=None, std
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     chat = ConsoleSession(app, handle)
     messenger.on_message = lambda person, message: print(chat.notice(person, message) + "\n", file=stdout, flush=True)
-    scheduler = AsyncIOScheduler()
-    schedule(app, scheduler)
-    scheduler.start()
-    reminders.tick(app.store, app.clock())
+    scheduler = scheduling.start(app.store, app.delivery, app.clock)
     if chat.actor is not None:
         print(BANNER.format(name=chat.actor.name, handle=chat.actor.handle), file=stdout, flush=True)
     try:

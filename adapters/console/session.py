@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.i18n import gettext_for, normalize, N_
-from core.messages import Button, Message
+from core.messages import CANCELLED, PROMPTS, Button, Message
 from core.models import Person
 
 AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
@@ -21,9 +21,6 @@ NOT_YOUR_BUTTON = N_("Button %(n)s is on %(name)s's screen; switch with /as %(ha
 NO_SUCH_BUTTON = N_("There is no button %(n)s on the screen.")
 WHO = N_("You are %(name)s (@%(handle)s). Switch with /as <person>: %(people)s")
 UNKNOWN_AS = N_("Nobody called \"%(handle)s\" here. People: %(people)s")
-PROMPTS = {"comment": N_("Type your comment for #%(id)s (or /cancel):"),
-           "snooze_custom": N_("Until when should I snooze #%(id)s? For example: in 3 hours, завтра в 10:00 (or /cancel)")}
-CANCELLED = N_("Cancelled.")
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""Inline-button taps: answered at once with a toast, then the card is redrawn in place.
+
+Callback data is never trusted: the core checks that the task exists, that
+the person may see it and may do this to it; a forged or stale tap changes
+nothing and the toast says why.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+
+from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.handlers.prompts import Prompt
+from core.messages import ACTIONS
+
+TOAST_LIMIT = 200
+TAG = re.compile(r"<[^>]+>")
+
+
+def toast(text: str) -> str:
+    """The first line of an answer as a plain-text toast."""
+    first = html.unescape(TAG.sub("", text)).strip().split("\n", 1)[0]
+    return first[:TOAST_LIMIT]
+
+
+async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMContext, app, person_id: int,
+                 telegram) -> None:
+    if callback_data.action not in ACTIONS:
+        await query.answer(app.chat.stale_button(person_id), show_alert=True)
+        return
+    button = callback_data.button()
+    command = button.command()
+    if command is None:  # the action needs words first: ask with ForceReply
+        await query.answer()
+        await state.set_state(Prompt.waiting)
+        await state.update_data(action=button.action, task_id=button.task_id)
+        if query.message:
+            thread = query.message.message_thread_id if query.message.is_topic_message else None
+            await telegram.prompt(query.message.chat.id, app.chat.prompt_text(person_id, button), thread_id=thread)
+        return
+    answer = app.chat.handle(person_id, command, "telegram")
+    await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
+    if answer.kind == "card" and query.message and query.message.chat:
+        card = app.chat.show_card(person_id, button.task_id, "telegram")
+        await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
+
+
+async def on_unknown_tap(query: CallbackQuery, app, person_id: int) -> None:
+    """Data we never made (forged, or from an older version): refuse politely."""
+    await query.answer(app.chat.stale_button(person_id), show_alert=True)
+
+
+def router() -> Router:
+    """A fresh Router (a Router can belong to one Dispatcher only)."""
+    r = Router(name="buttons")
+    r.callback_query.register(on_tap, TaskAction.filter())
+    r.callback_query.register(on_unknown_tap)
+    return r

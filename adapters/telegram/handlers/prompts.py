@@ -1,0 +1,33 @@
+"""Values asked for with ForceReply (FSM): a comment's text, a custom snooze time."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message as TgMessage
+
+from core.messages import Button
+
+
+
+class Prompt(StatesGroup):
+    waiting = State()  # data: action, task_id
+
+
+async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, telegram) -> None:
+    """The next text from that person in that chat completes the tapped action."""
+    data = await state.get_data()
+    await state.clear()
+    if message.text.strip().lower() in ("/cancel", "/отмена"):
+        await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
+        return
+    button = Button(label="", action=data["action"], task_id=int(data["task_id"]))
+    command = button.prompt_command(message.text.strip())
+    await telegram.answer(message, app.chat.handle(person_id, command, "telegram"), person_id)
+
+
+def router() -> Router:
+    """A fresh Router (a Router can belong to one Dispatcher only)."""
+    r = Router(name="prompts")
+    r.message.register(on_answer, Prompt.waiting, F.text)
+    return r

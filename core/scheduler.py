@@ -1,0 +1,25 @@
+"""The scheduler only ticks: it calls core services with `now` from the injected clock.
+
+The database is the source of truth for what is due, so a restart loses
+nothing: the first tick after start finds whatever came due meanwhile.
+"""
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from core import reminders
+
+OUTBOX_EVERY_S = 1
+REMINDERS_EVERY_S = 20
+
+
+def start(store, delivery, clock) -> AsyncIOScheduler:
+    """Start the ticks on the running event loop; the caller shuts it down."""
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(delivery.run_once, "interval", seconds=OUTBOX_EVERY_S, id="outbox",
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(lambda: reminders.tick(store, clock()), "interval", seconds=REMINDERS_EVERY_S,
+                      id="reminders", max_instances=1, coalesce=True)
+    scheduler.start()
+    reminders.tick(store, clock())  # whatever came due while we were down, now
+    return scheduler
