@@ -33,10 +33,16 @@ def web_app(app: App) -> web.Application:
     return server
 
 
-async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Start Telegram (polling or webhook), the web server and the scheduler; run until stopped."""
+def register_webhook(server: web.Application, dp, bot, secret: str, *, background: bool = True) -> None:
+    """`POST /telegram/webhook`: aiogram's handler answers 401 without the right secret token."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
+    handler = SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=background)
+    handler.register(server, path=WEBHOOK_PATH)
+
+
+async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Start Telegram (polling or webhook), the web server and the scheduler; run until stopped."""
     from adapters.telegram.wiring import connect, make_bot, publish_commands
 
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
@@ -50,7 +56,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
     webhook = settings.telegram_mode == "webhook"
     if webhook:
         secret = settings.telegram_webhook_secret.get_secret_value()
-        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(server, path=WEBHOOK_PATH)
+        register_webhook(server, dp, bot, secret)
         await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret,
                               allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
     else:

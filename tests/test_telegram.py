@@ -224,3 +224,29 @@ async def test_commands_are_published_in_both_languages(tg):
 async def test_html_in_user_text_is_escaped(tg):
     await tg.private("olga", "/task Fix <b>bold</b> & <script> tags")
     assert "Fix <b>bold</b> & <script> tags" in tg.last("olga")["text"]  # shown as typed, parsed fine
+
+
+async def test_a_burst_of_200_notices_to_one_chat_is_paced_and_none_is_lost(sqlite_store, clock):
+    """Time-scaled 50×: Telegram's 1 message/s per chat becomes 50/s, enforced by the fake."""
+    from sqlmodel import select
+
+    from core.models import Outbox, Person
+    from core.outbox import enqueue
+
+    async with TelegramHarness(sqlite_store, clock, scale=50) as tg:
+        await tg.private("pavel", "/task Burst target")
+        before = len(tg.sent_to("pavel"))
+        tg.fake.enforce_limits(per_chat_per_second=51)  # 1/s × 50, plus the one-message burst
+        with tg.app.store.session() as session:
+            pavel = session.exec(select(Person).where(Person.handle == "pavel")).one()
+            for n in range(200):
+                enqueue(session, key=f"burst:{n}", recipient_id=pavel.id, template="reminder", task_id=1,
+                        now=clock(), context={"kind": "overdue", "late": False})
+        await tg.deliver()
+        delivered = tg.sent_to("pavel")[before:]
+        assert len(delivered) == 200
+        assert tg.fake.rejected == []  # never over the limit, so never a 429
+        with tg.app.store.session() as session:
+            rows = session.exec(select(Outbox).where(Outbox.key.startswith("burst:"))).all()
+        assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
+        assert len({row.message_ref for row in rows}) == 200  # 200 distinct messages, none twice
