@@ -58,5 +58,27 @@ def build_app(
     defaults = Defaults(org.timezone, org.language) if org else Defaults(settings.timezone, settings.language)
     templates = Templates()
     chat = Chat(store, templates, defaults, clock)
-    delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), messengers, clock)
-    return App(settings, store, defaults, templates, chat, delivery, clock, org, list(messengers))
+    delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), [], clock)
+    app = App(settings, store, defaults, templates, chat, delivery, clock, org, [])
+    for messenger in messengers:
+        add_messenger(app, messenger)
+    return app
+
+
+def add_messenger(app: App, messenger: Messenger) -> None:
+    """A platform joins: deliveries can use it, announcements go to its channels."""
+    app.messengers.append(messenger)
+    if messenger not in app.delivery.messengers:
+        app.delivery.messengers.append(messenger)
+    app.chat.channels = announcement_channels(app.org, app.messengers)
+
+
+def announcement_channels(org: Org | None, messengers: Sequence[Messenger]) -> list[tuple[str, str]]:
+    """(platform, chat id) of every announcement channel on a running platform.
+    The console has one channel of its own, seen by everyone at the terminal."""
+    running = {m.platform for m in messengers}
+    configured = (org.channels.get("announcements", {}) if org else {})
+    found = [(platform, str(chat)) for platform, chats in configured.items() if platform in running for chat in chats]
+    if "console" in running:
+        found.append(("console", "announcements"))
+    return found

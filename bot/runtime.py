@@ -12,7 +12,7 @@ import logging
 from aiohttp import web
 from sqlmodel import select
 
-from bot.app import App, build_app, org_path
+from bot.app import App, add_messenger, build_app, org_path
 from bot.settings import Settings
 from core import scheduler as scheduling
 
@@ -48,8 +48,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
     app = build_app(settings, org_file=org_path(settings, demo=False))
     dp, telegram = await connect(app, bot)
-    app.messengers.append(telegram)
-    app.delivery.messengers.append(telegram)
+    add_messenger(app, telegram)
     await publish_commands(bot)
 
     server = web_app(app)
@@ -65,7 +64,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
     runner = web.AppRunner(server)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    scheduler = scheduling.start(app.store, app.delivery, app.clock)
+    scheduler = scheduling.start(app)
     log.warning("teamflow: telegram in %s mode, web server on %s:%s", settings.telegram_mode,
                 settings.http_host, settings.http_port)
     stop = stop or asyncio.Event()

@@ -13,9 +13,9 @@ from typing import Callable
 
 from sqlmodel import Session
 
-from core import cards, invites, queries, tasks
+from core import announcements, cards, invites, queries, tasks
 from core.clock import Clock
-from core.commands import Command, parse_command, parse_id, parse_task_args, split_id
+from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
 from core.i18n import N_, gettext_for, normalize
 from core.messages import CANCELLED, PROMPTS, STALE_BUTTON, Message
@@ -23,12 +23,13 @@ from core.models import Person
 from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
 from core.render import Templates, refusal_text
 from core.timeparse import parse_when
-from core.views import Reader, card_buttons, history_view, task_view
+from core.views import Reader, card_buttons, history_view, task_view, when
 
 INPUT_MAX = 12000
 TOO_LONG = N_("That message is %(length)s characters long; I read at most %(max)s.")
 UNKNOWN_COMMAND = N_("I don't know /%(name)s. Type /help to see what I can do.")
 NOT_A_COMMAND = N_("I work with commands. Type /help to see them, or /task to create a task.")
+ANNOUNCE_CLOSE = re.compile(r"^close\s+#?(\d{1,12})$", re.IGNORECASE)
 TASK_REF = re.compile(r"(?<![\w&])#(\d{1,9})\b")
 
 
@@ -42,8 +43,11 @@ class Chat:
             "done": self._done, "reopen": self._reopen, "assign": self._assign, "take": self._take,
             "due": self._due, "snooze": self._snooze, "comment": self._comment, "attach": self._attach,
             "link": self._link, "watch": self._watch, "settings": self._settings, "help": self._help,
-            "start": self._help, "invite": self._invite,
+            "start": self._help, "invite": self._invite, "announce": self._announce, "rsvp": self._rsvp,
         }
+        # Where announcements go: (platform, chat id) of every running platform's
+        # announcement channels, set by the composition root.
+        self.channels: list[tuple[str, str]] = []
         # How each platform turns an invite code into something to share.
         self.invite_links: dict[str, Callable[[str], str]] = {}
 
@@ -254,6 +258,29 @@ class Chat:
 
         reader = apply_settings(session, reader, cmd.args, self.defaults)
         return Message(text=self.render("settings", reader, lang=reader.lang, tz=reader.tz), kind="text")
+
+    def _announce(self, session, reader, cmd):
+        closing = ANNOUNCE_CLOSE.match(cmd.args)
+        if closing:
+            done = announcements.close(session, reader.person.id, int(closing.group(1)), now=self.clock())
+            return Message(text=self._headline(reader, N_("Announcement #%(id)s is closed."), id=done.id), kind="text")
+        text, post_at = parse_announcement(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
+        made = announcements.create(session, reader.person.id, text, channels=self.channels, now=self.clock(),
+                                    post_at=post_at)
+        if post_at is None:
+            return Message(text=self._headline(reader, N_("Announcement #%(id)s is posted to %(n)s channel(s)."),
+                                               id=made.id, n=len(self.channels)), kind="text")
+        return Message(text=self._headline(reader, N_("Announcement #%(id)s will be posted on %(when)s."),
+                                           id=made.id, when=when(post_at, reader)), kind="text")
+
+    def _rsvp(self, session, reader, cmd):
+        parts = cmd.args.split()
+        if len(parts) != 2:
+            raise BadInput(announcements.BAD_ANSWER)
+        made = announcements.answer(session, reader.person.id, parse_id(parts[0], announcements.BAD_ANSWER),
+                                    parts[1].lower(), now=self.clock())
+        msgid = N_("You're in: #%(id)s.") if parts[1].lower() == "in" else N_("Noted, you can't make it: #%(id)s.")
+        return Message(text=self._headline(reader, msgid, id=made.id), kind="text")
 
     def _invite(self, session, reader, cmd):
         invite = invites.create_invite(session, reader.person.id, now=self.clock())

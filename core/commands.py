@@ -80,3 +80,24 @@ def _last(pattern: re.Pattern, text: str):
     for last in pattern.finditer(text):
         pass
     return last
+
+
+SCHEDULE_KEYWORD = re.compile(r"\s(?:at)\s+(?=\S)", re.IGNORECASE)
+
+
+def parse_announcement(text: str, read_time: Callable[[str], datetime]) -> tuple[str, datetime | None]:
+    """'Pizza, who's in? at friday 13:00' -> (text, when). A trailing "at <when>" that
+    reads as a time schedules the post; text in quotes is never read for a time."""
+    text = (text or "").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].strip(), None
+    quoted = re.match(r'^"(.+)"\s+at\s+(.+)$', text, re.DOTALL | re.IGNORECASE)
+    if quoted:
+        return quoted.group(1).strip(), read_time(quoted.group(2))
+    keyword = _last(SCHEDULE_KEYWORD, text)
+    if keyword is None:
+        return text, None
+    try:
+        return text[: keyword.start()].strip(), read_time(text[keyword.end():])
+    except BadInput:
+        return text, None  # "at 13:00, who's in?" is part of the text, not a schedule

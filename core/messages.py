@@ -21,6 +21,9 @@ ACTIONS = {
     "show": "/show {id}",
     "comment": None,
     "snooze_custom": None,
+    # Announcements: `task_id` holds the announcement's number.
+    "rsvp": "/rsvp {id} {arg}",
+    "announce_close": "/announce close {id}",
 }
 PROMPTS = {
     "comment": N_("Type your comment for #%(id)s (or /cancel):"),
@@ -63,3 +66,4 @@ class Message:
     buttons: list[list[Button]] = field(default_factory=list)
     task_id: int | None = None
     kind: str = "text"
+    announcement_id: int | None = None

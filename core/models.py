@@ -147,7 +147,10 @@ class Outbox(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # idempotency key
-    recipient_id: int = Field(foreign_key="person.id", index=True)
+    # A person (their private chat on their platform), or a channel: then
+    # `platform` and `chat_id` name it and the org's language is used.
+    recipient_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
+    chat_id: Optional[str] = Field(default=None, max_length=64)
     template: str = Field(max_length=64)
     task_id: Optional[int] = Field(default=None, foreign_key="task.id")
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -186,3 +189,37 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_by: Optional[int] = Field(default=None, foreign_key="person.id")
     used_at: Optional[datetime] = None
+
+
+class Announcement(SQLModel, table=True):
+    """A post to the team's channels with RSVP buttons ("pizza at 13:00, who's in?")."""
+
+    __table_args__ = (Index("ix_announcement_due", "status", "post_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id")
+    text: str = Field(max_length=3000)
+    post_at: datetime
+    status: str = Field(default="scheduled", max_length=16)  # scheduled | posted | closed
+    version: int = 0  # bumped on every change, so each redraw has its own idempotency key
+    created_at: datetime
+    closed_at: Optional[datetime] = None
+
+
+class Rsvp(SQLModel, table=True):
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    answer: str = Field(max_length=8)  # in | out
+    at: datetime
+
+
+class AnnouncementPost(SQLModel, table=True):
+    """A copy of an announcement in a channel, redrawn when the answers change."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)

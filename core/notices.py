@@ -1,33 +1,56 @@
-"""Rendering outbox rows for their recipient: fresh task state, their language and zone."""
+"""Rendering outbox rows for their reader: fresh state, their language and zone.
+
+A row for a channel (an announcement) has no reader of its own: it is
+rendered in the org's language and zone.
+"""
 from __future__ import annotations
 
 from sqlmodel import Session
 
+from core import announcements
 from core.clock import Clock
-from core.messages import Message
-from core.models import Outbox, Person, Task, TaskEvent
+from core.i18n import gettext_for
+from core.messages import Button, Message
+from core.models import Announcement, Outbox, Person, Task, TaskEvent
 from core.people import Defaults, language_of, timezone_of
 from core.render import Templates
-from core.views import Reader, card_buttons, event_view, task_view
+from core.views import Reader, card_buttons, event_view, task_view, when
 
 
 class NoticeRenderer:
-    """Turns an outbox row into a Message for one person on one platform."""
+    """Turns an outbox row into a Message for one reader on one platform."""
 
     def __init__(self, templates: Templates, defaults: Defaults, clock: Clock) -> None:
         self.templates, self.defaults, self.clock = templates, defaults, clock
 
-    def notice(self, session: Session, row: Outbox, person: Person, platform: str) -> Message:
-        reader = Reader(person, language_of(person, self.defaults), timezone_of(person, self.defaults), platform)
+    def reader(self, person: Person | None, platform: str) -> Reader:
+        if person is None:
+            return Reader(None, self.defaults.language, self.defaults.timezone, platform)
+        return Reader(person, language_of(person, self.defaults), timezone_of(person, self.defaults), platform)
+
+    def notice(self, session: Session, row: Outbox, person: Person | None, platform: str) -> Message:
+        reader = self.reader(person, platform)
+        if row.template in ("announcement", "announcement_update"):
+            return self.announcement(session, session.get(Announcement, row.context["announcement_id"]), reader)
         task = session.get(Task, row.task_id) if row.task_id else None
         context = {"t": task_view(session, task, reader, self.clock()) if task else None, "headline": "", "history": None}
+        name = {"task_event": "event", "card_update": "card"}.get(row.template, row.template)
         if row.template == "task_event":
-            event = session.get(TaskEvent, row.context["event_id"])
-            context["event"] = event_view(session, event, reader)
-            text = self.templates.render("event", reader.lang, platform, **context)
-        elif row.template == "card_update":
-            text = self.templates.render("card", reader.lang, platform, **context)
+            context["event"] = event_view(session, session.get(TaskEvent, row.context["event_id"]), reader)
         else:
-            text = self.templates.render(row.template, reader.lang, platform, **context, **row.context)
+            context.update({k: v for k, v in row.context.items() if k not in context})
+        text = self.templates.render(name, reader.lang, platform, **context)
         buttons = card_buttons(task, reader) if task else []
         return Message(text=text, buttons=buttons, task_id=task.id if task else None, kind=row.template)
+
+    def announcement(self, session: Session, announcement: Announcement, reader: Reader) -> Message:
+        """A copy of an announcement: live counts and names; no buttons once closed."""
+        view = announcements.view(session, announcement)
+        view["post_at"] = when(view["post_at"], reader)
+        text = self.templates.render("announcement", reader.lang, reader.platform, a=view)
+        _ = gettext_for(reader.lang)
+        buttons = [] if view["closed"] else [[
+            Button(_("I'm in"), "rsvp", announcement.id, "in"), Button(_("Can't make it"), "rsvp", announcement.id, "out"),
+            Button(_("Close"), "announce_close", announcement.id),
+        ]]
+        return Message(text=text, buttons=buttons, kind="announcement", announcement_id=announcement.id)

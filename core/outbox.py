@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from core.clock import Clock, from_db, to_db
 from core.messages import Message
-from core.models import CardMessage, Outbox, Person
+from core.models import AnnouncementPost, CardMessage, Outbox, Person
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +32,22 @@ def enqueue(
     session: Session,
     *,
     key: str,
-    recipient_id: int,
     template: str,
     now: datetime,
+    recipient_id: int | None = None,
+    platform: str | None = None,
+    chat_id: str | None = None,
     task_id: int | None = None,
     context: dict[str, Any] | None = None,
 ) -> Outbox | None:
-    """Add a notice unless one with the same idempotency key exists."""
+    """Add a notice, to a person or to a channel (platform + chat id), unless its key exists."""
+    if (recipient_id is None) == (chat_id is None):
+        raise ValueError("a notice goes to a person or to a channel")
     if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:
         return None
     row = Outbox(
-        key=key, recipient_id=recipient_id, template=template, task_id=task_id,
-        context=context or {}, available_at=to_db(now), created_at=to_db(now),
+        key=key, recipient_id=recipient_id, platform=platform, chat_id=chat_id, template=template,
+        task_id=task_id, context=context or {}, available_at=to_db(now), created_at=to_db(now),
     )
     session.add(row)
     return row
@@ -88,9 +92,12 @@ class Messenger(Protocol):
     async def update(self, chat_id: str, message_id: str, message: Message) -> None:
         """Redraw a message sent earlier; "not modified" is not an error."""
 
+    async def send_to_chat(self, chat_id: str, message: Message) -> Sent:
+        """Post to a channel or group (announcements)."""
+
 
 class Renderer(Protocol):
-    def notice(self, session: Session, row: Outbox, person: Person, platform: str) -> Message: ...
+    def notice(self, session: Session, row: Outbox, person: Person | None, platform: str) -> Message: ...
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Outbox]:
@@ -145,24 +152,19 @@ class Delivery:
     async def _deliver(self, row_id: int) -> None:
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
-            person = session.get(Person, row.recipient_id)
-            card = session.get(CardMessage, row.context.get("card_id")) if row.template == "card_update" else None
-            messenger = self._by_platform(card.platform) if card else self.messenger_for(person)
+            person = session.get(Person, row.recipient_id) if row.recipient_id else None
+            target = self._target(session, row)
+            messenger = self._by_platform(target[0]) if target else self.messenger_for(person)
             if messenger is None:
-                if card:
-                    self._fail(row, "the card's platform is not running", permanent=True)
+                if target:
+                    self._fail(row, f"the {target[0]} platform is not running", permanent=True)
                 else:
                     self._wait_for_contact(row)
                 session.add(row)
                 return
             message = self.renderer.notice(session, row, person, messenger.platform)
-            target = (card.chat_id, card.message_id) if card else None
         try:
-            if target:
-                await messenger.update(*target, message)
-                sent = None
-            else:
-                sent = await messenger.send(person, message)
+            sent = await self._send(messenger, person, target, message)
         except DeliveryError as exc:
             self._record_failure(row_id, exc)
             return
@@ -172,11 +174,33 @@ class Delivery:
             return
         self._record_sent(row_id, sent, message)
 
+    @staticmethod
+    def _target(session: Session, row: Outbox) -> tuple[str, str, str | None] | None:
+        """(platform, chat, message to edit) for channel posts and redraws; None for a person."""
+        if row.template == "card_update":
+            card = session.get(CardMessage, row.context.get("card_id"))
+            return (card.platform, card.chat_id, card.message_id) if card else ("?", "", None)
+        if row.chat_id is None:
+            return None
+        post = session.get(AnnouncementPost, row.context["post_id"]) if "post_id" in row.context else None
+        return row.platform, row.chat_id, post.message_id if post else None
+
+    @staticmethod
+    async def _send(messenger: Messenger, person: Person | None, target, message: Message) -> Sent | None:
+        if target is None:
+            return await messenger.send(person, message)
+        platform, chat_id, message_id = target
+        if message_id is not None:
+            await messenger.update(chat_id, message_id, message)
+            return None
+        return await messenger.send_to_chat(chat_id, message)
+
     def _by_platform(self, platform: str) -> Messenger | None:
         return next((m for m in self.messengers if m.platform == platform), None)
 
     def _record_sent(self, row_id: int, sent: Sent | None, message: Message) -> None:
-        from core.cards import remember_card  # late import: cards needs models only
+        from core.announcements import remember_post  # late imports: both build on this module
+        from core.cards import remember_card
 
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
@@ -185,6 +209,9 @@ class Delivery:
                 row.platform, row.message_ref = sent.platform, f"{sent.chat_id}:{sent.message_id}"
                 if message.task_id:
                     remember_card(session, message.task_id, sent, row.recipient_id, self.clock())
+                if message.announcement_id:
+                    remember_post(session, message.announcement_id, sent.platform, str(sent.chat_id),
+                                  str(sent.message_id))
             session.add(row)
 
     def _record_failure(self, row_id: int, exc: DeliveryError) -> None:

@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core import reminders
+from core import announcements, reminders
 
 OUTBOX_EVERY_S = 1
 REMINDERS_EVERY_S = 20
 
 
-def start(store, delivery, clock) -> AsyncIOScheduler:
+def tick(app) -> None:
+    """Everything time-driven that came due: reminders, scheduled announcements."""
+    now = app.clock()
+    reminders.tick(app.store, now)
+    announcements.tick(app.store, app.chat.channels, now)
+
+
+def start(app) -> AsyncIOScheduler:
     """Start the ticks on the running event loop; the caller shuts it down."""
     scheduler = AsyncIOScheduler()
-    scheduler.add_job(delivery.run_once, "interval", seconds=OUTBOX_EVERY_S, id="outbox",
+    scheduler.add_job(app.delivery.run_once, "interval", seconds=OUTBOX_EVERY_S, id="outbox",
                       max_instances=1, coalesce=True)
-    scheduler.add_job(lambda: reminders.tick(store, clock()), "interval", seconds=REMINDERS_EVERY_S,
-                      id="reminders", max_instances=1, coalesce=True)
+    scheduler.add_job(tick, "interval", args=[app], seconds=REMINDERS_EVERY_S, id="due",
+                      max_instances=1, coalesce=True)
     scheduler.start()
-    reminders.tick(store, clock())  # whatever came due while we were down, now
+    tick(app)  # whatever came due while we were down, now
     return scheduler

@@ -7,6 +7,7 @@ from typing import Any
 from aiogram.types import Update
 
 from adapters.telegram.wiring import connect, make_bot
+from bot.app import add_messenger
 from core.ratelimit import RateLimiter
 from tests.conftest import make_app
 from tests.fakes import telegram_api as tg
@@ -34,7 +35,7 @@ class TelegramHarness:
         self.bot = make_bot(self.fake.token, self.fake.url)
         self.app = make_app(self.store, None, self.clock)
         self.dp, self.telegram = await connect(self.app, self.bot, limiter=RateLimiter(scale=self.scale))
-        self.app.delivery.messengers.append(self.telegram)
+        add_messenger(self.app, self.telegram)
         return self
 
     async def __aexit__(self, *exc) -> None:

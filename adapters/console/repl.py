@@ -17,7 +17,9 @@ async def run_console(app, messenger, handle: str | None = None, stdin=None, std
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     chat = ConsoleSession(app, handle)
     messenger.on_message = lambda person, message: print(chat.notice(person, message) + "\n", file=stdout, flush=True)
-    scheduler = scheduling.start(app.store, app.delivery, app.clock)
+    messenger.on_channel = lambda chat_id, message: print(chat.channel_post(chat_id, message) + "\n", file=stdout,
+                                                          flush=True)
+    scheduler = scheduling.start(app)
     if chat.actor is not None:
         print(BANNER.format(name=chat.actor.name, handle=chat.actor.handle), file=stdout, flush=True)
     try:

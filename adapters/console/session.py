@@ -26,7 +26,7 @@ UNKNOWN_AS = N_("Nobody called \"%(handle)s\" here. People: %(people)s")
 @dataclass
 class Tap:
     button: Button
-    owner_id: int
+    owner_id: int | None  # None: on a channel post, anyone may tap
 
 
 class ConsoleSession:
@@ -92,7 +92,7 @@ class ConsoleSession:
         tap = self.taps.get(number)
         if tap is None:
             return self._(NO_SUCH_BUTTON, n=number)
-        if tap.owner_id != self.actor.id:
+        if tap.owner_id is not None and tap.owner_id != self.actor.id:
             with self.app.store.session() as session:
                 owner = session.get(Person, tap.owner_id)
             return self._(NOT_YOUR_BUTTON, n=number, name=owner.name, handle=owner.handle)
@@ -120,6 +120,16 @@ class ConsoleSession:
                 self.taps[number] = Tap(button, owner.id)
                 keys.append(f"[{number}] {button.label}")
         return message.text + ("\n" + "  ".join(keys) if keys else "")
+
+    def channel_post(self, chat_id: str, message: Message) -> str:
+        """A post to the team channel; its buttons can be tapped by whoever is typing."""
+        keys = []
+        for row in message.buttons:
+            for button in row:
+                number = len(self.taps) + 1
+                self.taps[number] = Tap(button, None)
+                keys.append(f"[{number}] {button.label}")
+        return f"── #{chat_id} ──\n{message.text}" + ("\n" + "  ".join(keys) if keys else "")
 
     def notice(self, person: Person, message: Message) -> str:
         """A notice delivered to someone, framed with whom it is for."""

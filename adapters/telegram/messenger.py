@@ -62,6 +62,11 @@ class TelegramMessenger:
         sent = await self.post(person.telegram_id, message)
         return Sent(self.platform, str(sent.chat.id), str(sent.message_id))
 
+    async def send_to_chat(self, chat_id: str, message: Message) -> Sent:
+        """A post to a group (announcements)."""
+        sent = await self.post(int(chat_id), message)
+        return Sent(self.platform, str(sent.chat.id), str(sent.message_id))
+
     async def post(self, chat_id: int, message: Message, *, thread_id: int | None = None,
                    reply_to: int | None = None) -> TgMessage:
         """Send a core message to a chat (a topic, a reply) within the limits."""
