@@ -125,8 +125,9 @@ def view(session: Session, announcement: Announcement) -> dict:
     rows = session.exec(select(Rsvp, Person).join(Person, Person.id == Rsvp.person_id)
                         .where(Rsvp.announcement_id == announcement.id).order_by(Rsvp.at, Rsvp.person_id)).all()
     names = {a: [person.name for rsvp, person in rows if rsvp.answer == a] for a in ANSWERS}
-    author = session.get(Person, announcement.author_id)
+    author = session.get(Person, announcement.author_id) if announcement.author_id else None
     return {"id": announcement.id, "text": announcement.text, "author": author.name if author else "",
+            "kind": announcement.kind,
             "going": names["in"], "not_going": names["out"], "closed": announcement.status == "closed",
             "post_at": from_db(announcement.post_at)}
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlmodel import Session
 
-from core import announcements, cards, invites, queries, tasks
+from core import announcements, cards, invites, queries, recurring, tasks
 from core.clock import Clock
 from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
@@ -44,6 +44,7 @@ class Chat:
             "due": self._due, "snooze": self._snooze, "comment": self._comment, "attach": self._attach,
             "link": self._link, "watch": self._watch, "settings": self._settings, "help": self._help,
             "start": self._help, "invite": self._invite, "announce": self._announce, "rsvp": self._rsvp,
+            "recurring": self._recurring,
         }
         # Where announcements go: (platform, chat id) of every running platform's
         # announcement channels, set by the composition root.
@@ -170,12 +171,28 @@ class Chat:
     def _task(self, session, reader, cmd):
         args = parse_task_args(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
         people = [resolve_mention(session, h) for h in args.mentions]
-        assignee = people[0].id if people else None
+        assignee, watchers = (people[0].id if people else None), tuple(p.id for p in people[1:])
+        if args.repeat is not None:
+            made, out = recurring.create(session, reader.person.id, args.title, recurring.parse_rule(args.repeat),
+                                         tz=reader.tz, now=self.clock(), assignee_id=assignee, watcher_ids=watchers,
+                                         description=args.description)
+            headline = self._headline(reader, N_("Task #%(id)s created; it repeats (repetition #%(rid)s)."),
+                                      id=out.task.id, rid=made.id)
+            return self.card(session, out.task, reader, headline)
         out = tasks.create_task(
             session, reader.person.id, args.title, now=self.clock(), assignee_id=assignee,
-            watcher_ids_=tuple(p.id for p in people[1:]), due_at=args.due, description=args.description,
+            watcher_ids_=watchers, due_at=args.due, description=args.description,
         )
         return self.card(session, out.task, reader, self._headline(reader, N_("Task #%(id)s created."), id=out.task.id))
+
+    def _recurring(self, session, reader, cmd):
+        stopping = re.match(r"^stop\s+#?(\d{1,12})$", cmd.args.strip(), re.IGNORECASE)
+        if stopping:
+            made = recurring.stop(session, reader.person.id, int(stopping.group(1)))
+            return Message(text=self._headline(reader, N_("Repetition #%(id)s stopped."), id=made.id), kind="text")
+        rows = [{"id": r.id, "title": r.title, "next": when(r.next_at, reader)}
+                for r in recurring.mine(session, reader.person.id)]
+        return Message(text=self.render("recurring", reader, rows=rows), kind="text")
 
     def _tasks(self, session, reader, cmd):
         scope = cmd.args.strip().lower() or "mine"

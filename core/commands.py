@@ -13,7 +13,9 @@ from core.people import MENTION
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?=\s|$)(.*)$", re.DOTALL)
 # The deadline starts at the last "by", "due" or "до" that stands as a word.
 DUE_KEYWORD = re.compile(r"(?:^|\s)(?:by|due|до)\s+(?=\S)", re.IGNORECASE)
+EVERY_KEYWORD = re.compile(r"(?:^|\s)(?:every|каждый|каждую|каждое|каждые)\s+(?=\S)", re.IGNORECASE)
 BAD_ID = N_("Give the task number, like: /show 42")
+DUE_AND_REPEAT = N_("A repeating task is due at each repetition; drop the \"by …\" part.")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class TaskArgs:
     mentions: list[str] = field(default_factory=list)
     due: datetime | None = None
     description: str = ""
+    repeat: str | None = None  # "monday 10:00" from "every monday 10:00"
 
 
 def parse_command(text: str) -> Command | None:
@@ -63,8 +66,14 @@ def parse_task_args(text: str, read_time: Callable[[str], datetime]) -> TaskArgs
     the description. The deadline is everything after the last by/due/до.
     """
     first, _, description = (text or "").partition("\n")
-    due = None
+    due, repeat = None, None
+    every = _last(EVERY_KEYWORD, first)
+    if every is not None:
+        repeat = MENTION.sub(" ", first[every.end():]).strip()
+        first = first[: every.start()] + " " + " ".join(f"@{m}" for m in MENTION.findall(first[every.end():]))
     keyword = _last(DUE_KEYWORD, first)
+    if keyword is not None and repeat is not None:
+        raise BadInput(DUE_AND_REPEAT)
     if keyword is not None:
         when = MENTION.sub(" ", first[keyword.end():]).strip()
         mentions_after = MENTION.findall(first[keyword.end():])
@@ -72,7 +81,7 @@ def parse_task_args(text: str, read_time: Callable[[str], datetime]) -> TaskArgs
         first = first[: keyword.start()] + " " + " ".join(f"@{m}" for m in mentions_after)
     mentions = list(dict.fromkeys(m.lower().rstrip(".-") for m in MENTION.findall(first)))
     title = " ".join(MENTION.sub(" ", first).split())
-    return TaskArgs(title=title, mentions=mentions, due=due, description=description.strip())
+    return TaskArgs(title=title, mentions=mentions, due=due, description=description.strip(), repeat=repeat)
 
 
 def _last(pattern: re.Pattern, text: str):

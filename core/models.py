@@ -6,7 +6,7 @@ strings holding enum values, so adding a value needs no database enum change.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Optional
 
@@ -54,6 +54,9 @@ class Person(SQLModel, table=True):
     # Set for people who joined with an invite instead of the org file; a
     # resync of the org file does not deactivate them.
     invited_by: Optional[int] = Field(default=None, foreign_key="person.id")
+    birthday: Optional[date] = None
+    # The local day of the last morning digest, so each tick finds only who is due.
+    last_digest_on: Optional[date] = Field(default=None, index=True)
     created_at: datetime
 
 
@@ -197,7 +200,10 @@ class Announcement(SQLModel, table=True):
     __table_args__ = (Index("ix_announcement_due", "status", "post_at"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    author_id: int = Field(foreign_key="person.id")
+    author_id: Optional[int] = Field(default=None, foreign_key="person.id")  # None: the bot itself
+    kind: str = Field(default="rsvp", max_length=16)  # rsvp | birthday
+    # Makes the bot's own announcements idempotent (one birthday post a year).
+    dedupe_key: Optional[str] = Field(default=None, max_length=100, unique=True)
     text: str = Field(max_length=3000)
     post_at: datetime
     status: str = Field(default="scheduled", max_length=16)  # scheduled | posted | closed
@@ -223,3 +229,28 @@ class AnnouncementPost(SQLModel, table=True):
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     message_id: str = Field(max_length=64)
+
+
+class Recurrence(SQLModel, table=True):
+    """A task that comes back: each occurrence's time creates the next instance.
+
+    The rule is cron fields read by APScheduler's CronTrigger in the author's zone.
+    """
+
+    __table_args__ = (Index("ix_recurrence_due", "active", "next_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=10000)
+    creator_id: int = Field(foreign_key="person.id")
+    assignee_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    watcher_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    day_of_week: str = Field(default="*", max_length=32)
+    day: str = Field(default="*", max_length=16)
+    hour: int = 9
+    minute: int = 0
+    timezone: str = Field(max_length=64)
+    next_at: datetime
+    last_task_id: Optional[int] = Field(default=None, foreign_key="task.id")
+    active: bool = True
+    created_at: datetime

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core import announcements
+from core import announcements, queries
 from core.clock import Clock
 from core.i18n import gettext_for
 from core.messages import Button, Message
@@ -32,6 +32,8 @@ class NoticeRenderer:
         reader = self.reader(person, platform)
         if row.template in ("announcement", "announcement_update"):
             return self.announcement(session, session.get(Announcement, row.context["announcement_id"]), reader)
+        if row.template == "digest":
+            return self.digest(session, person, reader)
         task = session.get(Task, row.task_id) if row.task_id else None
         context = {"t": task_view(session, task, reader, self.clock()) if task else None, "headline": "", "history": None}
         name = {"task_event": "event", "card_update": "card"}.get(row.template, row.template)
@@ -43,13 +45,22 @@ class NoticeRenderer:
         buttons = card_buttons(task, reader) if task else []
         return Message(text=text, buttons=buttons, task_id=task.id if task else None, kind=row.template)
 
+    def digest(self, session: Session, person: Person, reader: Reader) -> Message:
+        """The morning digest, from the state at the time it is sent."""
+        now = self.clock()
+        mine = queries.list_tasks(session, person.id, "mine", now=now)
+        views = [task_view(session, t, reader, now) for t in mine]
+        text = self.templates.render("digest", reader.lang, reader.platform, tasks=views,
+                                     overdue=sum(1 for v in views if v["overdue"]), name=person.name)
+        return Message(text=text, kind="digest")
+
     def announcement(self, session: Session, announcement: Announcement, reader: Reader) -> Message:
         """A copy of an announcement: live counts and names; no buttons once closed."""
         view = announcements.view(session, announcement)
         view["post_at"] = when(view["post_at"], reader)
         text = self.templates.render("announcement", reader.lang, reader.platform, a=view)
         _ = gettext_for(reader.lang)
-        buttons = [] if view["closed"] else [[
+        buttons = [] if view["closed"] or view["kind"] != "rsvp" else [[
             Button(_("I'm in"), "rsvp", announcement.id, "in"), Button(_("Can't make it"), "rsvp", announcement.id, "out"),
             Button(_("Close"), "announce_close", announcement.id),
         ]]

@@ -600,6 +600,7 @@ def _upsert(
     row.timezone = person.timezone or row.timezone
     row.language = person.language or row.language
     row.roles = list(person.roles)
+    row.birthday = person.birthday
     row.is_admin, row.active = person.admin, True
     return row
 

@@ -64,17 +64,29 @@ def next_daily(last: datetime, now: datetime) -> datetime:
 
 
 def tick(store, now: datetime) -> int:
-    """Turn due pings into outbox notices; overdue tasks get the next daily ping."""
+    """Turn due pings into outbox notices; overdue tasks get the next daily ping.
+
+    When several pings of one task came due together (the bot was down), only
+    the latest is sent: "due in a day" is noise once the deadline has passed.
+    """
     with store.session() as session:
         due = claim_due(session, now)
+        latest = {}
         for row in due:
-            task = session.get(Task, row.task_id)
-            row.status, row.sent_at = "sent", to_db(now)
+            latest[(row.task_id, row.person_id)] = row  # claim_due orders by due_at
+        for row in due:
+            row.status, row.sent_at = ("sent" if latest[(row.task_id, row.person_id)] is row else "skipped"), to_db(now)
             session.add(row)
-            late = now - from_db(row.due_at) > timedelta(minutes=5)
-            enqueue(session, key=f"reminder:{row.id}", recipient_id=row.person_id, template="reminder",
-                    task_id=task.id, now=now, context={"kind": row.kind, "late": late})
-            if row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
-                session.add(Reminder(task_id=task.id, person_id=row.person_id, kind="overdue",
-                                     due_at=to_db(next_daily(from_db(row.due_at), now))))
-        return len(due)
+        for row in latest.values():
+            _ping(session, row, now)
+        return len(latest)
+
+
+def _ping(session: Session, row: Reminder, now: datetime) -> None:
+    task = session.get(Task, row.task_id)
+    late = now - from_db(row.due_at) > timedelta(minutes=5)
+    enqueue(session, key=f"reminder:{row.id}", recipient_id=row.person_id, template="reminder",
+            task_id=task.id, now=now, context={"kind": row.kind, "late": late})
+    if row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
+        session.add(Reminder(task_id=task.id, person_id=row.person_id, kind="overdue",
+                             due_at=to_db(next_daily(from_db(row.due_at), now))))

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core import announcements, reminders
+from core import announcements, birthdays, digest, recurring, reminders
 
 OUTBOX_EVERY_S = 1
 REMINDERS_EVERY_S = 20
 
 
 def tick(app) -> None:
-    """Everything time-driven that came due: reminders, scheduled announcements."""
+    """Everything time-driven that came due: reminders, announcements, repeats, digests."""
     now = app.clock()
     reminders.tick(app.store, now)
     announcements.tick(app.store, app.chat.channels, now)
+    recurring.tick(app.store, now)
+    digest.tick(app.store, app.defaults, now)
+    birthdays.tick(app.store, app.chat.channels, app.defaults.timezone, now)
 
 
 def start(app) -> AsyncIOScheduler:
