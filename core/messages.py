@@ -67,3 +67,4 @@ class Message:
     task_id: int | None = None
     kind: str = "text"
     announcement_id: int | None = None
+    key: str | None = None  # the outbox row's idempotency key, for platforms that can reconcile

@@ -34,6 +34,12 @@ class NoticeRenderer:
             return self.announcement(session, session.get(Announcement, row.context["announcement_id"]), reader)
         if row.template == "digest":
             return self.digest(session, person, reader)
+        if row.template == "delivery_failed":
+            who = session.get(Person, row.context["recipient_id"]) if row.context.get("recipient_id") else None
+            text = self.templates.render("delivery_failed", reader.lang, platform, reason=row.context["reason"],
+                                         who=who.name if who else None, where=row.context.get("where"),
+                                         task_id=row.task_id)
+            return Message(text=text, kind="delivery_failed")
         task = session.get(Task, row.task_id) if row.task_id else None
         context = {"t": task_view(session, task, reader, self.clock()) if task else None, "headline": "", "history": None}
         name = {"task_event": "event", "card_update": "card"}.get(row.template, row.template)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, Sequence
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import Clock, from_db, to_db
 from core.messages import Message
@@ -23,7 +23,8 @@ from core.models import AnnouncementPost, CardMessage, Outbox, Person
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=1)
+IN_DOUBT = "in doubt: the worker sending it stopped mid-call"
 UNREACHABLE_RETRY = timedelta(hours=1)
 UNREACHABLE_FOR = timedelta(days=7)
 
@@ -100,14 +101,20 @@ class Renderer(Protocol):
     def notice(self, session: Session, row: Outbox, person: Person | None, platform: str) -> Message: ...
 
 
-def claim(session: Session, now: datetime, limit: int) -> list[Outbox]:
-    """Take up to `limit` due rows (and rows whose sender died) for this worker."""
-    stale = to_db(now - LEASE)
+def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Outbox]:
+    """Take up to `limit` rows for this worker: due ones, and ones a dead worker held.
+
+    A row "claimed" by a worker that died was certainly not sent: it is simply
+    taken again. A row left "sending" may or may not have reached the platform
+    (the worker died during the call): it comes back marked in doubt, for the
+    messenger to reconcile where the platform can tell.
+    """
+    stale = to_db(now - lease)
     stmt = (
         select(Outbox)
         .where(or_(
             (Outbox.status == "pending") & (Outbox.available_at <= to_db(now)),
-            (Outbox.status == "sending") & (Outbox.claimed_at < stale),
+            col(Outbox.status).in_(("claimed", "sending")) & (Outbox.claimed_at < stale),
         ))
         .order_by(Outbox.id)
         .limit(limit)
@@ -115,7 +122,9 @@ def claim(session: Session, now: datetime, limit: int) -> list[Outbox]:
     )
     rows = list(session.exec(stmt))
     for row in rows:
-        row.status, row.claimed_at, row.attempts = "sending", to_db(now), row.attempts + 1
+        if row.status == "sending":
+            row.error = IN_DOUBT
+        row.status, row.claimed_at = "claimed", to_db(now)
         session.add(row)
     return rows
 
@@ -123,8 +132,9 @@ def claim(session: Session, now: datetime, limit: int) -> list[Outbox]:
 class Delivery:
     """Claims, renders and sends outbox rows through the platform messengers."""
 
-    def __init__(self, store, renderer: Renderer, messengers: Sequence[Messenger], clock: Clock, batch: int = 50):
-        self.store, self.renderer, self.clock, self.batch = store, renderer, clock, batch
+    def __init__(self, store, renderer: Renderer, messengers: Sequence[Messenger], clock: Clock, batch: int = 50,
+                 lease: timedelta = LEASE):
+        self.store, self.renderer, self.clock, self.batch, self.lease = store, renderer, clock, batch, lease
         self.messengers = list(messengers)
 
     def messenger_for(self, person: Person) -> Messenger | None:
@@ -134,7 +144,7 @@ class Delivery:
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were handled."""
         with self.store.session() as session:
-            ids = [row.id for row in claim(session, self.clock(), self.batch)]
+            ids = [row.id for row in claim(session, self.clock(), self.batch, self.lease)]
         for row_id in ids:
             await self._deliver(row_id)
         return len(ids)
@@ -163,8 +173,15 @@ class Delivery:
                 session.add(row)
                 return
             message = self.renderer.notice(session, row, person, messenger.platform)
+            message.key = row.key
+            in_doubt = row.error == IN_DOUBT
+            # Recorded before the call: after a crash, this row is known to be in doubt.
+            row.status, row.claimed_at, row.attempts = "sending", to_db(self.clock()), row.attempts + 1
+            session.add(row)
         try:
-            sent = await self._send(messenger, person, target, message)
+            sent = await self._reconciled(messenger, person, target, message) if in_doubt else None
+            if sent is None:
+                sent = await self._send(messenger, person, target, message)
         except DeliveryError as exc:
             self._record_failure(row_id, exc)
             return
@@ -186,6 +203,16 @@ class Delivery:
         return row.platform, row.chat_id, post.message_id if post else None
 
     @staticmethod
+    async def _reconciled(messenger: Messenger, person, target, message: Message) -> Sent | None:
+        """Did an in-doubt notice land? Only some platforms can say; the others resend."""
+        reconcile = getattr(messenger, "reconcile", None)
+        if reconcile is None:
+            log.warning("resending in-doubt notice %s: %s cannot look up sent messages", message.key,
+                        messenger.platform)
+            return None
+        return await reconcile(person, target, message)
+
+    @staticmethod
     async def _send(messenger: Messenger, person: Person | None, target, message: Message) -> Sent | None:
         if target is None:
             return await messenger.send(person, message)
@@ -204,7 +231,7 @@ class Delivery:
 
         with self.store.session() as session:
             row = session.get(Outbox, row_id)
-            row.status, row.sent_at = "sent", to_db(self.clock())
+            row.status, row.sent_at, row.error = "sent", to_db(self.clock()), None
             if sent is not None:
                 row.platform, row.message_ref = sent.platform, f"{sent.chat_id}:{sent.message_id}"
                 if message.task_id:
@@ -220,10 +247,21 @@ class Delivery:
             self._fail(row, str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
             session.add(row)
 
+    def _tell_admins(self, row: Outbox, reason: str) -> None:
+        """A notice given up on is shown to the admins (never about their own failures)."""
+        if row.template == "delivery_failed":
+            return
+        session = Session.object_session(row)
+        admins = session.exec(select(Person.id).where(Person.is_admin == True, Person.active == True)).all()  # noqa: E712
+        for admin_id in admins:
+            enqueue(session, key=f"failed:{row.id}:{admin_id}", recipient_id=admin_id, template="delivery_failed",
+                    task_id=row.task_id, now=self.clock(),
+                    context={"failed_id": row.id, "reason": reason[:300], "recipient_id": row.recipient_id,
+                             "where": f"{row.platform}:{row.chat_id}" if row.chat_id else None})
+
     def _wait_for_contact(self, row: Outbox) -> None:
         """Nobody can reach this person yet (say, they never opened the bot): keep the
         notice for when they do (`wake`), and give up only after UNREACHABLE_FOR."""
-        row.attempts -= 1  # not a failed send: nothing was tried
         if self.clock() - from_db(row.created_at) > UNREACHABLE_FOR:
             self._fail(row, "no configured platform reached this person in time", permanent=True)
             return
@@ -235,6 +273,7 @@ class Delivery:
         if permanent or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
             log.warning("outbox row %s failed for good: %s", row.id, reason)
+            self._tell_admins(row, reason)
             return
         delay = retry_after if retry_after is not None else min(2 ** row.attempts, 300)
         row.status, row.available_at = "pending", to_db(self.clock() + timedelta(seconds=delay))

@@ -102,10 +102,10 @@ def test_a_permanent_error_is_recorded_and_not_retried(make, clock):
     deliver(app)
     clock.advance(hours=1)
     deliver(app)
-    assert messenger.sent == []
+    assert [handle for handle, _ in messenger.sent] == ["olga"]  # only the admin's notice of it
     with app.store.session() as session:
-        row = session.exec(select(Outbox)).one()
-    assert (row.status, row.error) == ("failed", "bot was blocked by the user")
+        row = session.exec(select(Outbox).where(Outbox.template == "task_event")).one()
+    assert (row.status, row.error, row.attempts) == ("failed", "bot was blocked by the user", 1)
 
 
 def test_a_row_claimed_by_a_worker_that_died_is_taken_again_after_the_lease(make, clock):
@@ -160,7 +160,7 @@ def test_a_notice_nobody_could_deliver_for_a_week_is_failed_with_a_reason(make, 
         deliver(app)
         clock.advance(hours=1)
     with app.store.session() as session:
-        row = session.exec(select(Outbox)).one()
+        row = session.exec(select(Outbox).where(Outbox.template == "task_event")).one()
     assert row.status == "failed" and "in time" in row.error
 
 
@@ -175,3 +175,40 @@ def test_notices_are_rendered_in_the_recipients_language_and_zone(make):
     seen = dict(messenger.sent)
     assert "1 Dec, 10:00" in seen["olga"]  # English, Moscow
     assert "1 дек., 10:00" in seen["maria"]  # the org's Russian
+
+
+def test_a_notice_given_up_on_is_shown_to_the_admins(make, clock):
+    messenger = FlakyMessenger(failures=1, error=DeliveryError("Forbidden: bot was blocked by the user", permanent=True))
+    app = make(messenger)
+    create(app)  # a notice to pavel, who blocked the bot
+    deliver(app)
+    assert [handle for handle, _ in messenger.sent] == ["olga"]  # the demo org's admin
+    assert "could not deliver a message to Pavel Smirnov (#1): Forbidden: bot was blocked by the user" in messenger.sent[0][1]
+
+
+def test_a_worker_killed_mid_send_leaves_the_notice_in_doubt_and_it_is_reconciled(make, clock):
+    """Where the platform can say whether the message landed, nothing is sent twice."""
+
+    class Reconciling(FlakyMessenger):
+        def __init__(self):
+            super().__init__()
+            self.looked_up = []
+
+        async def reconcile(self, person, target, message):
+            self.looked_up.append(message.key)
+            landed = [i for i, (handle, text) in enumerate(self.sent) if handle == person.handle]
+            return Sent("fake", person.handle, str(landed[-1] + 1)) if landed else None
+
+    messenger = Reconciling()
+    app = make(messenger)
+    create(app)
+    from core.outbox import claim
+
+    with app.store.session() as session:  # a worker claims the row, marks it sending, sends, dies
+        row = claim(session, clock(), 10)[0]
+        row.status = "sending"
+    messenger.sent.append(("pavel", "the copy that landed before the crash"))
+    clock.advance(minutes=2)
+    deliver(app)
+    assert messenger.looked_up and len(messenger.sent) == 1
+    assert statuses(app) == [("sent", 1)]

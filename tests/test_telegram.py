@@ -172,7 +172,9 @@ async def test_a_user_who_blocked_the_bot_is_recorded_not_retried(met, clock):
     with tg.app.store.session() as session:
         row = session.exec(select(Outbox).where(Outbox.template == "task_event")).one()
     assert row.status == "failed" and "blocked" in row.error
-    assert len(tg.fake.calls_of("sendMessage")) == 2  # olga's answer, one try for pavel
+    to_pavel = [c for c in tg.fake.calls_of("sendMessage") if c.params["chat_id"] == USERS["pavel"][0]]
+    assert len(to_pavel) == 1  # one try, never retried
+    assert "could not deliver a message to Pavel Smirnov" in tg.last("olga")["text"]  # the admin is told
 
 
 async def test_forum_topics_are_answered_in_their_topic(tg):

@@ -240,6 +240,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._update_arrived = asyncio.Event()
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._per_chat_limit: float | None = None
         self._global_limit: float | None = None
         self._send_times: dict[int, deque[float]] = defaultdict(deque)
@@ -362,6 +363,12 @@ class FakeTelegram:
         failure = _Failure(code, description, retry_after if code == 429 else None, migrate_to_chat_id)
         self._failures[method.lower()].extend(failure for _ in range(times))
 
+    def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next calls of `method` hang for `seconds` and are then dropped unprocessed
+        (answered 504), like a request lost on its way: a client with a shorter timeout
+        sees a timeout, and nothing was sent."""
+        self._delays[method.lower()].extend(seconds for _ in range(times))
+
     def enforce_limits(self, per_chat_per_second: float | None = None,
                        global_per_second: float | None = None) -> None:
         """Refuse sends above these rates with 429 ``retry_after=1`` (``None`` = no limit).
@@ -388,6 +395,11 @@ class FakeTelegram:
             return _reply(error.as_json(), error.code)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        delays = self._delays.get(method.lower())
+        if delays:
+            await asyncio.sleep(delays.popleft())
+            call.response = TelegramError(504, "Gateway Timeout").as_json()
+            return _reply(call.response, 504)
         try:
             if handler is None:
                 raise TelegramError(404, METHOD_NOT_FOUND)
