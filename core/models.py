@@ -137,7 +137,7 @@ class Reminder(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     person_id: int = Field(foreign_key="person.id")
-    kind: str = Field(max_length=24)  # day_before | hour_before | at_due | overdue
+    kind: str = Field(max_length=24)  # before:<seconds> | at_due | overdue | snoozed
     due_at: datetime
     status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
     sent_at: Optional[datetime] = None
@@ -254,3 +254,10 @@ class Recurrence(SQLModel, table=True):
     last_task_id: Optional[int] = Field(default=None, foreign_key="task.id")
     active: bool = True
     created_at: datetime
+
+
+class Setting(SQLModel, table=True):
+    """Org-wide settings from the org file that every worker reads (the reminder policy)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -5,6 +5,9 @@ rendered in the org's language and zone.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from babel.dates import format_timedelta
 from sqlmodel import Session
 
 from core import announcements, queries
@@ -15,6 +18,13 @@ from core.models import Announcement, Outbox, Person, Task, TaskEvent
 from core.people import Defaults, language_of, timezone_of
 from core.render import Templates
 from core.views import Reader, card_buttons, event_view, task_view, when
+
+
+def time_left(kind: str, lang: str) -> str:
+    """'before:86400' -> "1 day" / "1 день" (Babel), for "due in …"."""
+    if not kind.startswith("before:"):
+        return ""
+    return format_timedelta(timedelta(seconds=int(kind.split(":", 1)[1])), locale=lang, threshold=1)
 
 
 class NoticeRenderer:
@@ -47,6 +57,8 @@ class NoticeRenderer:
             context["event"] = event_view(session, session.get(TaskEvent, row.context["event_id"]), reader)
         else:
             context.update({k: v for k, v in row.context.items() if k not in context})
+        if row.template == "reminder":
+            context["left"] = time_left(row.context.get("kind", ""), reader.lang)
         text = self.templates.render(name, reader.lang, platform, **context)
         buttons = card_buttons(task, reader) if task else []
         return Message(text=text, buttons=buttons, task_id=task.id if task else None, kind=row.template)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -21,6 +21,8 @@ import yaml
 from sqlmodel import Session, select
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from core.policy import Policy, duration
+from core import policy as org_policy
 from core.clock import is_valid_zone, to_db
 from core.models import Person
 
@@ -28,7 +30,7 @@ HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 TELEGRAM_ID_RE = re.compile(r"[0-9]{1,18}")
 TELEGRAM_USERNAME_RE = re.compile(r"@?[A-Za-z0-9_]{5,32}")
 LANGUAGES = ("ru", "en")
-TOP_KEYS = ("timezone", "language", "people", "channels")
+TOP_KEYS = ("timezone", "language", "people", "channels", "reminders")
 PERSON_KEYS = (
     "id", "name", "email", "telegram", "slack", "manager",
     "roles", "admin", "timezone", "language", "birthday",
@@ -77,6 +79,7 @@ class Org:
     language: str
     people: list[OrgPerson]
     channels: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reminders: Policy = field(default_factory=Policy)
 
     def person(self, handle: str) -> OrgPerson | None:
         """The person with this handle, or None."""
@@ -258,8 +261,44 @@ class _Parser:
         language = self.language(fields.get("language"), TOP_LEVEL) or self.default_language
         people = self.people(fields.get("people"), root)
         channels = self.channels(fields.get("channels"))
+        reminders = self.reminders(fields.get("reminders"))
         self.check_links()
-        return Org(timezone=zone_name, language=language, people=people, channels=channels)
+        return Org(timezone=zone_name, language=language, people=people, channels=channels, reminders=reminders)
+
+    def reminders(self, node: Node | None) -> Policy:
+        """`reminders: {before: [1d, 1h], at_deadline: true, overdue_every: 1d | off}`."""
+        if node is None or _is_null(node):
+            return Policy()
+        if not isinstance(node, MappingNode):
+            self.report(node, "reminders must be a mapping with before, at_deadline and overdue_every")
+            return Policy()
+        fields = self.fields(node, ("before", "at_deadline", "overdue_every"), "in reminders")
+        default = Policy()
+        before = default.before
+        if "before" in fields:
+            items = fields["before"].value if isinstance(fields["before"], SequenceNode) else None
+            if items is None:
+                self.report(fields["before"], "reminders.before must be a list like [1d, 1h]")
+            else:
+                before = tuple(d for d in (self.duration(item, "reminders.before") for item in items) if d)
+        at_deadline = default.at_deadline
+        if "at_deadline" in fields:
+            at_deadline = str(fields["at_deadline"].value).lower() in ("true", "yes", "on")
+            if str(fields["at_deadline"].value).lower() not in ("true", "false", "yes", "no", "on", "off"):
+                self.report(fields["at_deadline"], "reminders.at_deadline must be true or false")
+        every = default.overdue_every
+        if "overdue_every" in fields:
+            node_every = fields["overdue_every"]
+            off = str(node_every.value).lower() in ("off", "false", "no", "never")
+            every = None if off else self.duration(node_every, "reminders.overdue_every")
+        return Policy(before, at_deadline, every)
+
+    def duration(self, node: Node, where: str) -> timedelta | None:
+        """'1d', '2h', '30m', '1w', or a problem naming the line."""
+        value = duration(node.value) if isinstance(node, ScalarNode) else None
+        if value is None:
+            self.report(node, f"{where}: '{getattr(node, 'value', '')}' is not a duration like 1d, 2h, 30m or 1w")
+        return value
 
     def fields(self, node: MappingNode, allowed: Iterable[str] | None, where: str) -> dict[str, Node]:
         """A mapping's values by key; reports odd, duplicate and (if `allowed`) unknown keys."""
@@ -546,6 +585,7 @@ def sync_org(session: Session, org: Org, *, now: datetime) -> None:
     session.flush()  # new rows get ids before managers point at them
     _link_managers(org, rows)
     _deactivate_missing(org, rows)
+    org_policy.save(session, org.reminders)
     session.flush()
 
 

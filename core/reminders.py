@@ -1,19 +1,20 @@
-"""Deadline pings as rows: a day before (when there is time), an hour before,
-at the deadline, then daily while overdue. Snoozing moves the next ping;
-closing cancels them. The scheduler's tick turns due rows into outbox notices.
+"""Deadline pings as rows: by default a day before (when there is time), an hour
+before, at the deadline, then daily while overdue (the org file may change it:
+core/policy.py). Snoozing moves the next ping; closing cancels them. The
+scheduler's tick turns due rows into outbox notices.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import from_db, to_db
+from core import policy as org_policy
 from core.models import CLOSED_STATUSES, Reminder, Task
+from core.policy import Policy
 from core.outbox import enqueue
 
-BEFORE = (("day_before", timedelta(days=1)), ("hour_before", timedelta(hours=1)), ("at_due", timedelta(0)))
-OVERDUE_EVERY = timedelta(days=1)
 
 
 def cancel_pending(session: Session, task_id: int) -> None:
@@ -23,13 +24,16 @@ def cancel_pending(session: Session, task_id: int) -> None:
         session.add(row)
 
 
-def plan(task: Task, now: datetime) -> list[tuple[str, datetime]]:
+def plan(task: Task, now: datetime, policy: Policy = Policy()) -> list[tuple[str, datetime]]:
     """The pings a task should get from now on, as (kind, when)."""
     due, snoozed = from_db(task.due_at), from_db(task.snoozed_until)
     if due is None or task.status in CLOSED_STATUSES:
         return []
-    pings = [(kind, due - offset) for kind, offset in BEFORE if due - offset > now]
-    if due <= now:
+    offsets = [(f"before:{int(t.total_seconds())}", t) for t in sorted(policy.before, reverse=True)]
+    if policy.at_deadline:
+        offsets.append(("at_due", timedelta(0)))
+    pings = [(kind, due - offset) for kind, offset in offsets if due - offset > now]
+    if due <= now and policy.overdue_every:
         pings.append(("overdue", now))
     if snoozed and snoozed > now:
         pings = [(kind, when) for kind, when in pings if when >= snoozed]
@@ -38,10 +42,10 @@ def plan(task: Task, now: datetime) -> list[tuple[str, datetime]]:
 
 
 def reschedule(session: Session, task: Task, now: datetime) -> None:
-    """Replace a task's pending pings with the ones its state calls for."""
+    """Replace a task's pending pings with the ones its state and the org's policy call for."""
     cancel_pending(session, task.id)
     person_id = task.assignee_id or task.creator_id
-    for kind, when in plan(task, now):
+    for kind, when in plan(task, now, org_policy.load(session)):
         session.add(Reminder(task_id=task.id, person_id=person_id, kind=kind, due_at=to_db(when)))
 
 
@@ -57,10 +61,9 @@ def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminde
     return list(session.exec(stmt))
 
 
-def next_daily(last: datetime, now: datetime) -> datetime:
-    """The next overdue ping: same time of day as the last one, after now."""
-    days = (now - last) // OVERDUE_EVERY + 1
-    return last + days * OVERDUE_EVERY
+def next_overdue(last: datetime, now: datetime, every: timedelta) -> datetime:
+    """The next overdue ping: in step with the last one, after now."""
+    return last + ((now - last) // every + 1) * every
 
 
 def tick(store, now: datetime) -> int:
@@ -77,16 +80,24 @@ def tick(store, now: datetime) -> int:
         for row in due:
             row.status, row.sent_at = ("sent" if latest[(row.task_id, row.person_id)] is row else "skipped"), to_db(now)
             session.add(row)
-        for row in latest.values():
-            _ping(session, row, now)
+        if not latest:
+            return 0
+        # One query for the tasks and one flush at commit (enqueue's key check would
+        # otherwise autoflush per row), so a sweep costs what is due, not what is stored.
+        # Keys are distinct per reminder, so unflushed rows hide no duplicate from enqueue.
+        ids = {row.task_id for row in latest.values()}
+        found = {task.id: task for task in session.exec(select(Task).where(col(Task.id).in_(ids)))}
+        every = org_policy.load(session).overdue_every
+        with session.no_autoflush:
+            for row in latest.values():
+                _ping(session, row, found[row.task_id], every, now)
         return len(latest)
 
 
-def _ping(session: Session, row: Reminder, now: datetime) -> None:
-    task = session.get(Task, row.task_id)
+def _ping(session: Session, row: Reminder, task: Task, every: timedelta | None, now: datetime) -> None:
     late = now - from_db(row.due_at) > timedelta(minutes=5)
     enqueue(session, key=f"reminder:{row.id}", recipient_id=row.person_id, template="reminder",
             task_id=task.id, now=now, context={"kind": row.kind, "late": late})
-    if row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
+    if every and row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
         session.add(Reminder(task_id=task.id, person_id=row.person_id, kind="overdue",
-                             due_at=to_db(next_daily(from_db(row.due_at), now))))
+                             due_at=to_db(next_overdue(from_db(row.due_at), now, every))))

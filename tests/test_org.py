@@ -335,3 +335,42 @@ def test_a_renamed_handle_takes_over_the_old_identity(store):
     rows = people_in(store)
     assert rows["olga"].active is False and rows["olga"].slack_id is None
     assert rows["olga.r"].slack_id == "U01"
+
+
+REMINDERS_ORG = """\
+people:
+  - id: olga
+    name: Olga
+reminders:
+  before: [2d, 3h]
+  at_deadline: false
+  overdue_every: off
+"""
+
+
+def test_the_reminder_policy_is_read_and_synced(tmp_path):
+    from datetime import timedelta
+
+    from core import policy
+
+    org, problems = parse_org(REMINDERS_ORG)
+    assert problems == []
+    assert org.reminders == policy.Policy((timedelta(days=2), timedelta(hours=3)), False, None)
+    store = Store.from_url("sqlite://")
+    create_all(store.engine)
+    with store.session() as session:
+        sync_org(session, org, now=NOW)
+    with store.session() as session:
+        assert policy.load(session) == org.reminders
+
+
+@pytest.mark.parametrize("block, line, message", [
+    ("reminders:\n  before: [1d, soon]\n", 5, "'soon' is not a duration"),
+    ("reminders:\n  overdue_every: weekly\n", 5, "'weekly' is not a duration"),
+    ("reminders:\n  before: 1d\n", 5, "must be a list"),
+    ("reminders:\n  at_deadline: maybe\n", 5, "must be true or false"),
+    ("reminders:\n  every: 1d\n", 5, "every"),
+])
+def test_a_bad_reminder_policy_is_reported_with_its_line(block, line, message):
+    _org, problems = parse_org("people:\n  - id: olga\n    name: Olga\n" + block)
+    assert any(p.line == line and message in p.message for p in problems), problems

@@ -59,11 +59,11 @@ def test_create_notifies_assignee_and_watchers_not_the_author(store, team):
 def test_reminders_follow_the_deadline_snooze_and_close(store, team):
     task = run(store, tasks.create_task, team["lead"], "Ship", assignee_id=team["dev"], due_at=DUE).task
     assert pending_reminders(store, task.id) == [
-        ("day_before", DUE - timedelta(days=1)), ("hour_before", DUE - timedelta(hours=1)), ("at_due", DUE)]
+        ("before:86400", DUE - timedelta(days=1)), ("before:3600", DUE - timedelta(hours=1)), ("at_due", DUE)]
     snooze_to = DUE - timedelta(hours=2)
     run(store, tasks.snooze, team["dev"], task.id, snooze_to)
     assert pending_reminders(store, task.id) == [
-        ("snoozed", snooze_to), ("hour_before", DUE - timedelta(hours=1)), ("at_due", DUE)]
+        ("snoozed", snooze_to), ("before:3600", DUE - timedelta(hours=1)), ("at_due", DUE)]
     run(store, tasks.set_due, team["lead"], task.id, NOW + timedelta(minutes=30))
     assert pending_reminders(store, task.id) == [("at_due", NOW + timedelta(minutes=30))]
     run(store, tasks.close, team["dev"], task.id)
@@ -183,3 +183,14 @@ def test_inactive_people_cannot_act(store, team):
 
     with pytest.raises(UnknownPerson):
         run(store, tasks.create_task, team["dev"], "Ghost task")
+
+
+def test_the_org_reminder_policy_is_followed(store, team):
+    from core import policy
+
+    with store.session() as session:
+        policy.save(session, policy.Policy(before=(timedelta(hours=2),), at_deadline=False, overdue_every=None))
+    task = run(store, tasks.create_task, team["lead"], "Ship", assignee_id=team["dev"], due_at=DUE).task
+    assert pending_reminders(store, task.id) == [("before:7200", DUE - timedelta(hours=2))]
+    assert reminders.tick(store, DUE + timedelta(minutes=1)) == 1
+    assert pending_reminders(store, task.id) == []  # no daily overdue pings under this policy
