@@ -70,10 +70,9 @@ def cmd_run(args) -> int:
     settings = load_settings()
     if not settings.platforms:
         return cmd_console(args)
-    if "slack" in settings.platforms:
-        print("teamflow: SLACK credentials are set, but this build has no slack adapter yet; "
-              "unset them to run without Slack.", file=sys.stderr)
-        return 2
+    if "slack" in settings.platforms and not (settings.slack_signing_secret or settings.slack_app_token):
+        raise ConfigError("SLACK_SIGNING_SECRET: required for Slack's HTTP mode "
+                          "(or set SLACK_APP_TOKEN for Socket Mode)")
     from bot.db import upgrade
     from bot.runtime import run_platforms
 

@@ -1,12 +1,15 @@
-"""`teamflow run` with platforms: the web server, the scheduler ticks, Telegram.
+"""`teamflow run` with platforms: the web server, the scheduler ticks, Telegram and Slack.
 
-One aiohttp server serves `GET /healthz` and, in webhook mode,
+One aiohttp server serves `GET /healthz`; in Telegram's webhook mode
 `POST /telegram/webhook` (aiogram's handler, which refuses a request without
-the right secret token). In polling mode aiogram long-polls instead.
+the right secret token), in polling mode aiogram long-polls instead; in
+Slack's HTTP mode `POST /slack/events` (bolt, which verifies every request's
+signature), in Socket Mode the app dials out to Slack instead.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiohttp import web
@@ -42,41 +45,66 @@ def register_webhook(server: web.Application, dp, bot, secret: str, *, backgroun
 
 
 async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Start Telegram (polling or webhook), the web server and the scheduler; run until stopped."""
+    """Start every configured platform, the web server and the scheduler; run until stopped."""
+    app = build_app(settings, org_file=org_path(settings, demo=False))
+    server = web_app(app)
+    stop = stop or asyncio.Event()
+    async with contextlib.AsyncExitStack() as stack:
+        # Telegram first: someone reachable on both platforms gets notices there.
+        poll = await _start_telegram(settings, app, server, stack) if settings.telegram_bot_token else None
+        if settings.slack_bot_token:
+            await _start_slack(settings, app, server, stack)
+        runner = web.AppRunner(server)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        scheduler = scheduling.start(app)
+        stack.callback(scheduler.shutdown, wait=False)
+        log.warning("teamflow: %s; web server on %s:%s", ", ".join(_modes(settings)), settings.http_host,
+                    settings.http_port)
+        await (poll(stop) if poll else stop.wait())
+
+
+async def _start_telegram(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack):
+    """Connect Telegram; in webhook mode register it, else return the long-polling loop to run."""
     from adapters.telegram.wiring import connect, make_bot, publish_commands
 
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
-    app = build_app(settings, org_file=org_path(settings, demo=False))
+    stack.push_async_callback(bot.session.close)
     dp, telegram = await connect(app, bot)
     add_messenger(app, telegram)
     await publish_commands(bot)
-
-    server = web_app(app)
-    webhook = settings.telegram_mode == "webhook"
-    if webhook:
+    if settings.telegram_mode == "webhook":
         secret = settings.telegram_webhook_secret.get_secret_value()
         register_webhook(server, dp, bot, secret)
         await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret,
                               allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
-    else:
-        await bot.delete_webhook(drop_pending_updates=False)
+        return None
+    await bot.delete_webhook(drop_pending_updates=False)
+    return lambda stop: _poll_until(dp, bot, stop)
 
-    runner = web.AppRunner(server)
-    await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    scheduler = scheduling.start(app)
-    log.warning("teamflow: telegram in %s mode, web server on %s:%s", settings.telegram_mode,
-                settings.http_host, settings.http_port)
-    stop = stop or asyncio.Event()
-    try:
-        if webhook:
-            await stop.wait()
-        else:
-            await _poll_until(dp, bot, stop)
-    finally:
-        scheduler.shutdown(wait=False)
-        await runner.cleanup()
-        await bot.session.close()
+
+async def _start_slack(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack) -> None:
+    """Connect Slack: Socket Mode when SLACK_APP_TOKEN is set, else `POST /slack/events` on our server."""
+    from adapters.slack.modes import register_events, start_socket_mode
+    from adapters.slack.wiring import connect
+
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    bolt, slack = await connect(app, settings.slack_bot_token.get_secret_value(), secret,
+                                api_url=settings.slack_api_url)
+    add_messenger(app, slack)
+    if settings.slack_app_token:
+        handler = await start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
+        stack.push_async_callback(handler.close_async)
+    else:
+        register_events(server, bolt)
+
+
+def _modes(settings: Settings) -> list[str]:
+    found = [f"telegram in {settings.telegram_mode} mode"] if settings.telegram_bot_token else []
+    if settings.slack_bot_token:
+        found.append("slack in " + ("socket mode" if settings.slack_app_token else "HTTP mode"))
+    return found
 
 
 async def _poll_until(dp, bot, stop: asyncio.Event) -> None:

@@ -183,10 +183,12 @@ def test_run_in_webhook_mode_without_its_url_stops_with_one_line(tmp_path):
     assert not (tmp_path / "x.db").exists()
 
 
-def test_run_with_a_slack_token_says_slack_is_not_in_this_build(isolated, monkeypatch, capsys):
+def test_run_with_a_slack_token_but_no_signing_secret_stops_with_one_line(isolated, monkeypatch, capsys):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     assert main(["run"]) == 2
-    assert "no slack adapter" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "teamflow: configuration error: SLACK_SIGNING_SECRET: required for Slack's HTTP mode "
+        "(or set SLACK_APP_TOKEN for Socket Mode)"]
 
 
 @pytest.mark.parametrize("argv", [[], ["db"], ["org"], ["nonsense"]])

@@ -1,0 +1,33 @@
+"""The App Home tab: what waits for me (my open tasks, with their buttons) and the board.
+
+Published on app_home_opened, so it is fresh every time the tab is opened,
+and again after a tap on one of its buttons.
+"""
+from __future__ import annotations
+
+from adapters.slack.blocks import blocks, sections
+from core.i18n import N_
+
+VIEW_BLOCKS = 100  # Slack's limit for a view
+HEADER_LIMIT = 150
+WAITING = N_("What waits for you")
+BOARD = N_("The board")
+
+
+def home_view(chat, person_id: int) -> dict:
+    """My tasks and the board, in my language, drawn for Slack."""
+    mine = chat.handle(person_id, "/tasks mine", "slack")
+    board = chat.handle(person_id, "/board", "slack")
+    top = [header(chat.say(person_id, WAITING)), *blocks(mine, limit=VIEW_BLOCKS // 2)]
+    rest = [{"type": "divider"}, header(chat.say(person_id, BOARD))]
+    rest += blocks(board, limit=VIEW_BLOCKS - len(top) - len(rest))
+    return {"type": "home", "blocks": top + rest}
+
+
+def stranger_view(text: str) -> dict:
+    """What someone outside the team sees: how to ask for access, nothing else."""
+    return {"type": "home", "blocks": sections(text, 1)}
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:HEADER_LIMIT], "emoji": True}}

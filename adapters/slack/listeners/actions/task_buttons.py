@@ -1,0 +1,32 @@
+"""A tap on a card's button: acknowledged at once, then run by the core, then the card is redrawn.
+
+The value is never trusted: a forged or stale one, or a tap by someone who may
+not, changes nothing and says why in an ephemeral message. Comment and
+"Other time…" need words first: a modal opens straight after the ack, while
+the trigger_id is fresh.
+"""
+from __future__ import annotations
+
+from adapters.slack.modals import prompt_modal
+from adapters.slack.replies import Origin, redraw, tell
+from adapters.slack.values import unpack
+from core.messages import Message
+
+
+async def on_tap(ack, body, action, context, respond) -> None:
+    await ack()
+    teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
+    button, origin = unpack(action.get("value")), Origin.of(body)
+    if button is None:
+        await tell(slack, body, Message(teamflow.chat.stale_button(person_id), kind="refusal"), respond)
+        return
+    command = button.command()
+    if command is None:
+        await slack.open_modal(body["trigger_id"], prompt_modal(teamflow.chat, person_id, button, origin.metadata()))
+        return
+    answer = teamflow.chat.handle(person_id, command, "slack")
+    if answer.kind != "card":  # a refusal, or a short answer (an RSVP): for the tapper alone
+        await tell(slack, body, answer, respond)
+        return
+    if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"], button.task_id):
+        await tell(slack, body, answer, respond)  # a tap in a list: the card, for this person only

@@ -1,0 +1,28 @@
+"""A comment or a snooze time typed into the modal: done, or a field error to fix.
+
+The answer must ride on the acknowledgement (Slack closes the modal or shows
+the error from it), so the core runs before the ack; it is one short
+transaction, well within Slack's 3 seconds.
+"""
+from __future__ import annotations
+
+from adapters.slack.mentions import plain_text
+from adapters.slack.modals import INPUT_BLOCK, submitted
+from adapters.slack.replies import Origin, redraw
+
+ERROR_LIMIT = 500
+
+
+async def on_submit(ack, body, view, context) -> None:
+    teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
+    button, text, meta = submitted(view)
+    command = button.prompt_command(plain_text(teamflow, text)) if button else None
+    if command is None:  # metadata we never wrote
+        await ack(response_action="errors", errors={INPUT_BLOCK: teamflow.chat.stale_button(person_id)})
+        return
+    answer = teamflow.chat.handle(person_id, command, "slack")
+    if answer.kind == "refusal":
+        await ack(response_action="errors", errors={INPUT_BLOCK: answer.text[:ERROR_LIMIT]})
+        return
+    await ack()
+    await redraw(teamflow, slack, Origin.from_metadata(meta), person_id, body["user"]["id"], button.task_id)

@@ -1,0 +1,59 @@
+"""Modals for what a tap cannot say alone: a comment's text, a custom snooze time.
+
+The modal carries the tapped button (packed, never trusted) and where the
+card was, so the submission can redraw it. A refusal comes back as a field
+error (`response_action: errors`) and the modal stays open to fix it.
+"""
+from __future__ import annotations
+
+import json
+
+from adapters.slack.values import pack, unpack
+from core.i18n import N_
+from core.messages import Button
+
+CALLBACK_ID = "tf.prompt"
+INPUT_BLOCK = "tf-input"
+INPUT_ACTION = "value"
+TITLE_LIMIT = 24
+TEXT_LIMIT = 2000
+COMMENT_MAX = 4000
+TITLES = {"comment": N_("Comment"), "snooze_custom": N_("Snooze")}
+LABELS = {"comment": N_("Your comment on #%(id)s"), "snooze_custom": N_("Until when should I snooze #%(id)s?")}
+HINTS = {"snooze_custom": N_("For example: in 3 hours, tomorrow 10:00, friday, завтра в 10:00")}
+SUBMIT, CLOSE = N_("Save"), N_("Cancel")
+
+
+def plain(text: str, limit: int = TEXT_LIMIT) -> dict:
+    return {"type": "plain_text", "text": text[:limit], "emoji": True}
+
+
+def prompt_modal(chat, person_id: int, button: Button, origin: dict) -> dict:
+    """The modal asking for what the tapped button needs, in the person's language."""
+    def say(msgid: str, **params) -> str:
+        return chat.say(person_id, msgid, **params)
+
+    element = {"type": "plain_text_input", "action_id": INPUT_ACTION, "multiline": button.action == "comment"}
+    if button.action == "comment":
+        element["max_length"] = COMMENT_MAX
+    block = {"type": "input", "block_id": INPUT_BLOCK, "element": element,
+             "label": plain(say(LABELS[button.action], id=button.task_id))}
+    if button.action in HINTS:
+        block["hint"] = plain(say(HINTS[button.action]))
+    return {
+        "type": "modal", "callback_id": CALLBACK_ID, "private_metadata": json.dumps({"v": pack(button), **origin}),
+        "title": plain(say(TITLES[button.action]), TITLE_LIMIT), "submit": plain(say(SUBMIT), TITLE_LIMIT),
+        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": [block],
+    }
+
+
+def submitted(view: dict) -> tuple[Button | None, str, dict]:
+    """The button, the typed text and the card's whereabouts from a submitted modal."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    field = ((view.get("state") or {}).get("values") or {}).get(INPUT_BLOCK, {}).get(INPUT_ACTION, {})
+    return unpack(meta.pop("v", None)), (field.get("value") or "").strip(), meta
