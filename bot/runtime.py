@@ -50,10 +50,11 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
     server = web_app(app)
     stop = stop or asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
+        shared = await _shared(settings, stack)
         # Telegram first: someone reachable on both platforms gets notices there.
-        poll = await _start_telegram(settings, app, server, stack) if settings.telegram_bot_token else None
+        poll = await _start_telegram(settings, app, server, stack, shared) if settings.telegram_bot_token else None
         if settings.slack_bot_token:
-            await _start_slack(settings, app, server, stack)
+            await _start_slack(settings, app, server, stack, shared)
         runner = web.AppRunner(server)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -65,13 +66,30 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
         await (poll(stop) if poll else stop.wait())
 
 
-async def _start_telegram(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack):
+async def _shared(settings: Settings, stack: contextlib.AsyncExitStack) -> dict:
+    """With REDIS_URL, what several workers must share: the rate budget, the dedupe
+    of redelivered updates and events, and aiogram's conversation state."""
+    if not settings.redis_url:
+        return {}
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio import Redis
+
+    from core.dedupe import RedisSeen
+    from core.ratelimit_redis import RedisRateLimiter
+
+    redis = Redis.from_url(settings.redis_url)
+    stack.push_async_callback(redis.aclose)
+    return {"limiter": RedisRateLimiter(redis), "seen": RedisSeen(redis), "storage": RedisStorage(redis=redis)}
+
+
+async def _start_telegram(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack,
+                          shared: dict):
     """Connect Telegram; in webhook mode register it, else return the long-polling loop to run."""
     from adapters.telegram.wiring import connect, make_bot, publish_commands
 
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
     stack.push_async_callback(bot.session.close)
-    dp, telegram = await connect(app, bot)
+    dp, telegram = await connect(app, bot, **shared)
     add_messenger(app, telegram)
     await publish_commands(bot)
     if settings.telegram_mode == "webhook":
@@ -84,14 +102,15 @@ async def _start_telegram(settings: Settings, app: App, server: web.Application,
     return lambda stop: _poll_until(dp, bot, stop)
 
 
-async def _start_slack(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack) -> None:
+async def _start_slack(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack,
+                       shared: dict) -> None:
     """Connect Slack: Socket Mode when SLACK_APP_TOKEN is set, else `POST /slack/events` on our server."""
     from adapters.slack.modes import register_events, start_socket_mode
     from adapters.slack.wiring import connect
 
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     bolt, slack = await connect(app, settings.slack_bot_token.get_secret_value(), secret,
-                                api_url=settings.slack_api_url)
+                                api_url=settings.slack_api_url, limiter=shared.get("limiter"), seen=shared.get("seen"))
     add_messenger(app, slack)
     if settings.slack_app_token:
         handler = await start_socket_mode(bolt, settings.slack_app_token.get_secret_value())

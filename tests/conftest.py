@@ -68,9 +68,32 @@ def store(db_url):
     store.engine.dispose()
 
 
+def app_database_url(tmp_path) -> str:
+    """Where app-level tests keep their data: a SQLite file, or PostgreSQL when CI's
+    second pass sets TEAMFLOW_TEST_DATABASE=postgres (the whole suite, again)."""
+    if os.environ.get("TEAMFLOW_TEST_DATABASE") == "postgres":
+        return postgres_url()
+    return f"sqlite:///{tmp_path / 'teamflow.db'}"
+
+
+def migrated_url(tmp_path) -> str:
+    """An app database emptied and brought to head with the real migrations (runtime tests)."""
+    from bot.db import upgrade
+
+    url = app_database_url(tmp_path)
+    if not url.startswith("sqlite"):
+        fresh_store(url).engine.dispose()
+        engine = Store.from_url(url).engine
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
 @pytest.fixture
 def sqlite_store(tmp_path):
-    store = fresh_store(f"sqlite:///{tmp_path / 'teamflow.db'}")
+    """The store app-level tests run on (SQLite by default; see app_database_url)."""
+    store = fresh_store(app_database_url(tmp_path))
     yield store
     store.engine.dispose()
 

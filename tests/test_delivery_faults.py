@@ -16,7 +16,7 @@ from core import scheduler
 from core.models import Outbox, Person, Task
 from core.outbox import enqueue
 from core.store import Store
-from tests.conftest import fresh_store, make_app
+from tests.conftest import app_database_url, fresh_store, make_app
 from tests.fakes import telegram_api as tg
 from tests.telegram_harness import USERS, TelegramHarness
 
@@ -50,7 +50,7 @@ async def test_a_timed_out_call_is_retried_and_arrives_once(sqlite_store, clock)
 
 
 async def test_a_ping_due_while_the_bot_was_stopped_arrives_after_start_marked_late(tmp_path, clock):
-    url = f"sqlite:///{tmp_path / 'teamflow.db'}"
+    url = app_database_url(tmp_path)
     async with TelegramHarness(fresh_store(url), clock) as first_run:
         await first_run.private("pavel", "/start")
         await first_run.private("olga", "/task Send the invoice @pavel by today 12:00")
@@ -64,7 +64,7 @@ async def test_a_ping_due_while_the_bot_was_stopped_arrives_after_start_marked_l
 
 async def test_a_worker_killed_mid_fan_out_loses_nothing(tmp_path, clock):
     """500 notices to 500 chats; SIGKILL the worker part-way; a new worker finishes the job."""
-    url = f"sqlite:///{tmp_path / 'fanout.db'}"
+    url = app_database_url(tmp_path)
     clock.now = datetime.now(timezone.utc)  # the worker process runs on the real clock
     app = make_app(fresh_store(url), None, clock)
     with app.store.session() as session:

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.slack.modes import EVENTS_PATH
 from bot.app import DEMO_ORG
-from bot.db import upgrade
+from tests.conftest import migrated_url
 from bot.settings import load_settings
 from tests.fakes import slack_api as fake_slack
 from tests.fakes import telegram_api as tg
@@ -27,8 +27,7 @@ async def fake():
 
 
 def settings_for(fake, tmp_path, **extra):
-    url = f"sqlite:///{tmp_path / 'teamflow.db'}"
-    upgrade(url)
+    url = migrated_url(tmp_path)
     return load_settings(_env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN=fake.token, SLACK_API_URL=fake.url,
                          TEAMFLOW_ORG_FILE=str(DEMO_ORG), HTTP_PORT=free_port(), **extra)
 

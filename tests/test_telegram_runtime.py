@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.app import DEMO_ORG
-from bot.db import upgrade
+from tests.conftest import migrated_url
 from bot.runtime import WEBHOOK_PATH, run_platforms
 from bot.settings import load_settings
 from tests.fakes import telegram_api as tg
@@ -39,8 +39,7 @@ async def fake():
 
 
 def settings_for(fake, tmp_path, **extra):
-    url = f"sqlite:///{tmp_path / 'teamflow.db'}"
-    upgrade(url)
+    url = migrated_url(tmp_path)
     return load_settings(_env_file=None, DATABASE_URL=url, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url,
                          TEAMFLOW_ORG_FILE=str(DEMO_ORG), HTTP_PORT=free_port(), **extra)
 

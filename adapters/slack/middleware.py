@@ -8,7 +8,6 @@ here, once, with how to ask for access, and no listener runs for them.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 from slack_bolt.response import BoltResponse
 
@@ -27,26 +26,11 @@ NOT_A_MEMBER = N_("Sorry, I only work for the members of this team. Ask your adm
 PEOPLES_MESSAGES = frozenset({None, "file_share", "thread_broadcast"})
 
 
-class SeenEvents:
-    """The last N event ids: Slack retries an event (X-Slack-Retry-Num) with the same id."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size, self._ids = size, OrderedDict()
-
-    def first_time(self, event_id: str) -> bool:
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = True
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
-
-
-def skip_retried_events(seen: SeenEvents):
+def skip_retried_events(seen):
     """Acknowledge a redelivered event without handling it again."""
     async def skip_retried_event(body, next):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not seen.first_time(event_id):
+        if event_id and not await seen.first_time(f"slack:{event_id}"):
             return BoltResponse(status=200, body="")
         return await next()
     return skip_retried_event

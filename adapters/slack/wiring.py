@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.listeners import register_listeners
 from adapters.slack.members import Profiles
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.middleware import SeenEvents, resolve_members, skip_retried_events
+from adapters.slack.middleware import resolve_members, skip_retried_events
+from core.dedupe import MemorySeen
 
 SLACK_API_URL = "https://slack.com/api/"
 RETRY_IN_PLACE_S = 5  # a longer Retry-After goes back to the outbox instead of holding a worker
@@ -41,20 +42,20 @@ def make_client(token: str, api_url: str | None = None) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
 
 
-def make_app(teamflow, slack: SlackMessenger, signing_secret: str, *, seen: SeenEvents | None = None,
+def make_app(teamflow, slack: SlackMessenger, signing_secret: str, *, seen=None,
              profiles: Profiles | None = None) -> AsyncApp:
     """The AsyncApp: signatures checked (HTTP mode), retried events dropped, members resolved, listeners."""
     app = AsyncApp(client=slack.client, signing_secret=signing_secret, name="teamflow")
-    app.middleware(skip_retried_events(seen or SeenEvents()))
+    app.middleware(skip_retried_events(seen or MemorySeen()))
     app.middleware(resolve_members(teamflow, slack, profiles or Profiles()))
     register_listeners(app)
     return app
 
 
 async def connect(teamflow, token: str, signing_secret: str, *, api_url: str | None = None,
-                  limiter=None) -> tuple[AsyncApp, SlackMessenger]:
+                  limiter=None, seen=None) -> tuple[AsyncApp, SlackMessenger]:
     """Check the token (auth.test), then wire the messenger and the app for this workspace."""
     client = make_client(token, api_url)
     await client.auth_test()
     slack = SlackMessenger(client, limiter, chat=teamflow.chat)
-    return make_app(teamflow, slack, signing_secret), slack
+    return make_app(teamflow, slack, signing_secret, seen=seen), slack

@@ -26,7 +26,9 @@ from core.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger(__name__)
 
-GLOBAL = Limit.per_second(30)
+# No burst on the global budget: Telegram counts per second, and a 30-message burst
+# on top of 30/s overshoots the first second and draws 429s that stall every chat.
+GLOBAL = Limit.per_second(30, burst=1)
 PER_CHAT = Limit.per_second(1, burst=1)
 PER_GROUP = Limit.per_minute(20, burst=3)
 ANSWER_ATTEMPTS = 5

@@ -6,7 +6,6 @@ polite message on how to ask for access.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
 from aiogram import BaseMiddleware
@@ -19,27 +18,14 @@ from core.people import NOT_A_MEMBER
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class SeenUpdates:
-    """The last N update ids, so Telegram's redelivery of an update is processed once."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size, self._ids = size, OrderedDict()
-
-    def first_time(self, update_id: int) -> bool:
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = True
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
-
-
 class DedupeUpdates(BaseMiddleware):
-    def __init__(self, seen: SeenUpdates) -> None:
-        self.seen = seen
+    """Telegram may deliver an update again (same update_id): handle it once."""
+
+    def __init__(self, seen) -> None:
+        self.seen = seen  # core.dedupe.MemorySeen, or RedisSeen shared by several workers
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
-        if not self.seen.first_time(event.update_id):
+        if not await self.seen.first_time(f"telegram:{event.update_id}"):
             return None
         return await handler(event, data)
 

@@ -10,7 +10,8 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from adapters.telegram.handlers import routers
 from adapters.telegram.messenger import TelegramMessenger
-from adapters.telegram.middleware import DedupeUpdates, ResolveMember, SeenUpdates
+from adapters.telegram.middleware import DedupeUpdates, ResolveMember
+from core.dedupe import MemorySeen
 from core.i18n import LANGUAGES, N_, gettext_for
 
 COMMANDS = [
@@ -32,10 +33,15 @@ def make_bot(token: str, api_url: str | None = None) -> Bot:
 
 
 def make_dispatcher(app, telegram: TelegramMessenger, bot_username: str, *,
-                    storage: BaseStorage | None = None, seen: SeenUpdates | None = None) -> Dispatcher:
+                    storage: BaseStorage | None = None, seen=None) -> Dispatcher:
     """The Dispatcher: dedupe, member resolution, then the feature routers."""
-    dp = Dispatcher(storage=storage or MemoryStorage(), app=app, telegram=telegram, bot_username=bot_username)
-    dp.update.outer_middleware(DedupeUpdates(seen or SeenUpdates()))
+    storage = storage or MemoryStorage()
+    # With Redis, a person's next message may reach any worker: their state and the
+    # per-chat event lock live in Redis too (aiogram's RedisStorage + its isolation).
+    isolation = storage.create_isolation() if hasattr(storage, "create_isolation") else None
+    kwargs = {"events_isolation": isolation} if isolation else {}
+    dp = Dispatcher(storage=storage, app=app, telegram=telegram, bot_username=bot_username, **kwargs)
+    dp.update.outer_middleware(DedupeUpdates(seen or MemorySeen()))
     member = ResolveMember()
     dp.message.outer_middleware(member)
     dp.callback_query.outer_middleware(member)
@@ -52,10 +58,11 @@ async def publish_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
 
-async def connect(app, bot: Bot, *, storage: BaseStorage | None = None, limiter=None) -> tuple[Dispatcher, TelegramMessenger]:
+async def connect(app, bot: Bot, *, storage: BaseStorage | None = None, limiter=None,
+                  seen=None) -> tuple[Dispatcher, TelegramMessenger]:
     """Ask Telegram who we are, then wire the messenger and dispatcher for this bot."""
     me = await bot.get_me()
     telegram = TelegramMessenger(bot, limiter, chat=app.chat)
     telegram.on_migrate = lambda old, new: app.chat.move_chat("telegram", old, new)
     app.chat.invite_links["telegram"] = lambda code: f"https://t.me/{me.username}?start={code}"
-    return make_dispatcher(app, telegram, me.username, storage=storage), telegram
+    return make_dispatcher(app, telegram, me.username, storage=storage, seen=seen), telegram
