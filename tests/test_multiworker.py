@@ -55,6 +55,8 @@ def seed(store, now: datetime) -> None:
 
 
 async def test_three_workers_deliver_each_reminder_exactly_once(tmp_path, redis_url):
+    if os.environ.get("TEAMFLOW_TEST_DATABASE") != "postgres":
+        pytest.skip("runs once, in the PostgreSQL pass (TEAMFLOW_TEST_DATABASE=postgres)")
     url = postgres_url()
     store = fresh_store(url)
     seed(store, datetime.now(timezone.utc) - timedelta(seconds=1))

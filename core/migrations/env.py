@@ -34,6 +34,10 @@ def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several workers may start at once and each runs `teamflow db upgrade`:
+            # one migrates, the others wait and then find nothing to do.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(731400)")
         context.run_migrations()
 
 
