@@ -11,9 +11,9 @@ import platform
 import sys
 import time
 
-from bench import fanout, inbound, memory, sweep
+from bench import fanout, inbound, inbound_slack, memory, sweep
 
-BENCHMARKS = {"inbound": inbound, "sweep": sweep, "fanout": fanout, "memory": memory}
+BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory}
 
 
 def summary(results, elapsed: float) -> None:
