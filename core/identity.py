@@ -19,35 +19,29 @@ from core.models import Person
 def telegram_member(session: Session, user_id: int, username: str | None, language_code: str | None,
                     now: datetime) -> Person | None:
     """The active member with this Telegram account, learning the id on first contact."""
-    person = session.exec(select(Person).where(Person.telegram_id == user_id)).first()
-    if person is None and username:
-        person = session.exec(select(Person).where(
-            func.lower(Person.telegram_username) == username.lower().lstrip("@"),
-            Person.telegram_id.is_(None),
-        )).first()
-        if person is not None:
-            person.telegram_id = user_id
-            outbox.wake(session, person.id, now)
-    if person is None or not person.active:
-        return None
-    _learn_language(session, person, language_code)
-    return person
+    by_name = func.lower(Person.telegram_username) == username.lower().lstrip("@") if username else None
+    return _member(session, Person.telegram_id, user_id, by_name, language_code, now)
 
 
 def slack_member(session: Session, user_id: str, email: str | None, locale: str | None,
                  now: datetime) -> Person | None:
     """The active member with this Slack account, learning the id on first contact."""
-    person = session.exec(select(Person).where(Person.slack_id == user_id)).first()
-    if person is None and email:
-        person = session.exec(select(Person).where(
-            func.lower(Person.email) == email.lower(), Person.slack_id.is_(None),
-        )).first()
+    by_email = func.lower(Person.email) == email.lower() if email else None
+    return _member(session, Person.slack_id, user_id, by_email, locale, now)
+
+
+def _member(session: Session, id_column, account_id, fallback, language: str | None, now: datetime) -> Person | None:
+    """By the platform id; else by the org file's username or e-mail among people whose id
+    is not known yet, storing the id (and waking the notices that waited for it)."""
+    person = session.exec(select(Person).where(id_column == account_id)).first()
+    if person is None and fallback is not None:
+        person = session.exec(select(Person).where(fallback, id_column.is_(None))).first()
         if person is not None:
-            person.slack_id = user_id
+            setattr(person, id_column.key, account_id)
             outbox.wake(session, person.id, now)
     if person is None or not person.active:
         return None
-    _learn_language(session, person, locale)
+    _learn_language(session, person, language)
     return person
 
 

@@ -49,6 +49,19 @@ def fresh_store(url: str) -> Store:
 
 
 @pytest.fixture
+async def redis():
+    """An asyncio Redis client on TEST_REDIS_URL, or skip the test saying why."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set: Redis runs are skipped (CI sets it)")
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

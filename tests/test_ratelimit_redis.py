@@ -2,25 +2,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 
-import pytest
 
 from core.ratelimit import Limit
-
-
-@pytest.fixture
-async def redis():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set: Redis runs are skipped (CI sets it)")
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url)
-    yield client
-    await client.aclose()
 
 
 def limiter(redis, prefix):

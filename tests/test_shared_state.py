@@ -2,10 +2,8 @@
 and a conversation started on one worker is finished on the other."""
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
 from aiogram.types import Update
 
 from adapters.telegram.callbacks import TaskAction
@@ -15,18 +13,6 @@ from core.dedupe import MemorySeen, RedisSeen
 from tests.conftest import make_app
 from tests.fakes import telegram_api as tg
 from tests.telegram_harness import USERS
-
-
-@pytest.fixture
-async def redis():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip("TEST_REDIS_URL is not set: Redis runs are skipped (CI sets it)")
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url)
-    yield client
-    await client.aclose()
 
 
 async def worker(store, clock, fake, redis, prefix):
