@@ -144,10 +144,10 @@ class Delivery:
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were handled."""
         with self.store.session() as session:
-            ids = [row.id for row in claim(session, self.clock(), self.batch, self.lease)]
-        for row_id in ids:
-            await self._deliver(row_id)
-        return len(ids)
+            claimed = [(row.id, row.claimed_at) for row in claim(session, self.clock(), self.batch, self.lease)]
+        for row_id, claimed_at in claimed:
+            await self._deliver(row_id, claimed_at)
+        return len(claimed)
 
     async def drain(self, rounds: int = 100) -> int:
         """Deliver until nothing is due (tests, the console after each turn)."""
@@ -159,9 +159,11 @@ class Delivery:
                 break
         return total
 
-    async def _deliver(self, row_id: int) -> None:
+    async def _deliver(self, row_id: int, claimed_at: datetime) -> None:
         with self.store.session() as session:
-            row = session.get(Outbox, row_id)
+            row = session.get(Outbox, row_id, with_for_update=True)
+            if row.status != "claimed" or from_db(row.claimed_at) != from_db(claimed_at):
+                return  # our lease ran out and another worker took the row: it is theirs now
             person = session.get(Person, row.recipient_id) if row.recipient_id else None
             target = self._target(session, row)
             messenger = self._by_platform(target[0]) if target else self.messenger_for(person)

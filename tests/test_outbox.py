@@ -212,3 +212,17 @@ def test_a_worker_killed_mid_send_leaves_the_notice_in_doubt_and_it_is_reconcile
     deliver(app)
     assert messenger.looked_up and len(messenger.sent) == 1
     assert statuses(app) == [("sent", 1)]
+
+
+def test_a_slow_worker_whose_lease_ran_out_does_not_send_what_another_took(make, clock):
+    messenger = FlakyMessenger()
+    app = make(messenger)
+    create(app)
+    from core.outbox import claim
+
+    with app.store.session() as session:  # worker A claims, then stalls past its lease
+        row_id, claimed_at = [(row.id, row.claimed_at) for row in claim(session, clock(), 10)][0]
+    clock.advance(minutes=2)
+    assert deliver(app) == 1  # worker B takes it over and sends it
+    asyncio.run(app.delivery._deliver(row_id, claimed_at))  # worker A wakes up
+    assert [handle for handle, _ in messenger.sent] == ["pavel"]
