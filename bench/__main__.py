@@ -11,9 +11,10 @@ import platform
 import sys
 import time
 
-from bench import fanout, inbound, inbound_slack, memory, sweep
+from bench import fanout, inbound, inbound_slack, memory, sweep, workers
 
-BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory}
+BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory,
+              "workers": workers}
 
 
 def summary(results, elapsed: float) -> None:

@@ -1,4 +1,4 @@
-"""The `teamflow` command: run, console, db upgrade, org check."""
+"""The `teamflow` command: run, console, db upgrade, org check, forms check."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     check = org.add_parser("check", help="report every problem in the org file, with its line")
     check.add_argument("file", nargs="?", help="default: TEAMFLOW_ORG_FILE or ./org.yaml")
     check.set_defaults(func=cmd_org_check)
+    forms = sub.add_parser("forms", help="the form files").add_subparsers(required=True, metavar="action")
+    forms_check = forms.add_parser("check", help="report every problem in the form files, with file and line")
+    forms_check.add_argument("dir", nargs="?", help="default: the built-in forms and TEAMFLOW_FORMS_DIR")
+    forms_check.set_defaults(func=cmd_forms_check)
     return parser
 
 
@@ -63,6 +67,32 @@ def cmd_org_check(args) -> int:
         print(f"{len(problems)} problem(s) in {path}")
         return 1
     print(f"{path}: ok")
+    return 0
+
+
+def cmd_forms_check(args) -> int:
+    """Every problem of the form files; roles and people are checked against the org file when there is one."""
+    from core.forms.check import check_forms
+    from core.forms.loader import BUILTIN_DIR
+    from core.org import OrgError, load_org
+
+    settings = load_settings()
+    dirs = [Path(args.dir)] if args.dir else [BUILTIN_DIR, *filter(None, [settings.forms_dir])]
+    roles = people = None
+    org_file = settings.resolved_org_file()
+    if org_file is not None:
+        try:
+            org = load_org(org_file, default_timezone=settings.timezone, default_language=settings.language)
+            roles, people = {r for p in org.people for r in p.roles}, {p.handle for p in org.people}
+        except OrgError as exc:
+            print(f"teamflow: roles are not checked: {exc}", file=sys.stderr)
+    problems = [p for directory in dirs for p in check_forms(directory, roles=roles, people=people)]
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in the form files")
+        return 1
+    print(f"{', '.join(map(str, dirs))}: ok")
     return 0
 
 

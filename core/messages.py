@@ -24,10 +24,18 @@ ACTIONS = {
     # Announcements: `task_id` holds the announcement's number.
     "rsvp": "/rsvp {id} {arg}",
     "announce_close": "/announce close {id}",
+    # Form requests (core/forms/buttons.py): `arg` is the step instance, "s17",
+    # plus "_<outcome number>" on a decide step, so a stale card is refused.
+    "approve": "/approve {id} {arg}",
+    "reject": None,
+    "ack": "/ack {id} {arg}",
+    "done_step": "/complete {id} {arg}",
+    "decide": "/decide {id} {arg}",
 }
 PROMPTS = {
     "comment": N_("Type your comment for #%(id)s (or /cancel):"),
     "snooze_custom": N_("Until when should I snooze #%(id)s? For example: in 3 hours, завтра в 10:00 (or /cancel)"),
+    "reject": N_("Why do you reject #%(id)s? Type the reason (or /cancel):"),
 }
 STALE_BUTTON = N_("This button is no longer valid. Open the task again with /show.")
 CANCELLED = N_("Cancelled.")
@@ -55,6 +63,8 @@ class Button:
             return f"/comment {self.task_id} {text}"
         if self.action == "snooze_custom":
             return f"/snooze {self.task_id} {text}"
+        if self.action == "reject":
+            return " ".join(filter(None, ("/reject", str(self.task_id), self.arg, text)))
         return None
 
 

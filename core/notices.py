@@ -5,6 +5,7 @@ rendered in the org's language and zone.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from babel.dates import format_timedelta
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from core import announcements, queries
 from core.clock import Clock
+from core.forms import notices as form_notices
 from core.i18n import gettext_for
 from core.messages import Button, Message
 from core.models import Announcement, Outbox, Person, Task, TaskEvent
@@ -40,6 +42,9 @@ class NoticeRenderer:
 
     def notice(self, session: Session, row: Outbox, person: Person | None, platform: str) -> Message:
         reader = self.reader(person, platform)
+        request_notice = form_notices.render(self, session, row, reader)  # a form request's card, step or update
+        if request_notice is not None:
+            return request_notice
         if row.template in ("announcement", "announcement_update"):
             return self.announcement(session, session.get(Announcement, row.context["announcement_id"]), reader)
         if row.template == "digest":
@@ -76,6 +81,9 @@ class NoticeRenderer:
         """A copy of an announcement: live counts and names; no buttons once closed."""
         view = announcements.view(session, announcement)
         view["post_at"] = when(view["post_at"], reader)
+        if view["kind"] == "form":  # a form's completion post holds its text in every language
+            texts = json.loads(view["text"])
+            view["text"] = texts.get(reader.lang) or texts.get("en") or ""
         text = self.templates.render("announcement", reader.lang, reader.platform, a=view)
         _ = gettext_for(reader.lang)
         buttons = [] if view["closed"] or view["kind"] != "rsvp" else [[

@@ -8,19 +8,28 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core import announcements, birthdays, digest, recurring, reminders
+from core.forms import bots as form_bots
+from core.forms import deadlines as form_deadlines
 
 OUTBOX_EVERY_S = 1
 REMINDERS_EVERY_S = 20
+BOTS_EVERY_S = 5
 
 
 def tick(app) -> None:
-    """Everything time-driven that came due: reminders, announcements, repeats, digests."""
+    """Everything time-driven that came due: reminders, announcements, repeats, digests, step deadlines."""
     now = app.clock()
     reminders.tick(app.store, now)
     announcements.tick(app.store, app.chat.channels, now)
     recurring.tick(app.store, now)
     digest.tick(app.store, app.defaults, now)
     birthdays.tick(app.store, app.chat.channels, app.defaults.timezone, now)
+    form_deadlines.tick(app.store, now)
+
+
+async def call_bots(app) -> None:
+    """Bot steps of form requests that are due a call (outside any transaction)."""
+    await form_bots.run_due(app.store, app.clock())
 
 
 def start(app) -> AsyncIOScheduler:
@@ -29,6 +38,8 @@ def start(app) -> AsyncIOScheduler:
     scheduler.add_job(app.delivery.run_once, "interval", seconds=OUTBOX_EVERY_S, id="outbox",
                       max_instances=1, coalesce=True)
     scheduler.add_job(tick, "interval", args=[app], seconds=REMINDERS_EVERY_S, id="due",
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(call_bots, "interval", args=[app], seconds=BOTS_EVERY_S, id="form_bots",
                       max_instances=1, coalesce=True)
     scheduler.start()
     tick(app)  # whatever came due while we were down, now

@@ -42,7 +42,7 @@ def test_demo_org_has_no_problems():
 def test_demo_org_loads():
     org = load_org(DEMO)
     assert (org.timezone, org.language) == ("Europe/Moscow", "ru")
-    assert [p.handle for p in org.people] == ["ivan", "olga", "maria", "pavel", "anna"]
+    assert [p.handle for p in org.people] == ["ivan", "olga", "maria", "pavel", "anna", "kate"]
     olga = org.person("olga")
     assert olga.admin and olga.roles == ["analyst"] and olga.language == "en"
     assert org.person("ivan").manager is None
@@ -261,7 +261,7 @@ def test_sync_creates_people_with_managers_resolved(store):
     with store.session() as session:
         sync_org(session, load_org(DEMO), now=NOW)
     rows = people_in(store)
-    assert set(rows) == {"ivan", "olga", "maria", "pavel", "anna"}
+    assert set(rows) == {"ivan", "olga", "maria", "pavel", "anna", "kate"}
     assert rows["pavel"].manager_id == rows["olga"].id
     assert rows["olga"].manager_id == rows["ivan"].id
     assert rows["ivan"].manager_id is None

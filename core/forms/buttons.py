@@ -1,0 +1,69 @@
+"""The buttons of a step's card, and reading back what a tap (or a typed command) names.
+
+A button carries the task id and `s<step instance>` (plus `_<outcome number>`
+on a decide step), so a tap on an old card is refused as stale instead of
+deciding whatever step the request has reached meanwhile. Typed commands may
+leave the step out: `/approve 42 fine by me`, `/decide 42 refund`.
+
+    /approve <task> [s<step>] [comment]      /reject <task> [s<step>] <reason>
+    /ack <task> [s<step>] [comment]          /complete <task> [s<step>] [comment]
+    /decide <task> [s<step>_]<outcome> [comment]
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from core.forms import who
+from core.forms.schema import UP, Step
+from core.i18n import gettext_for
+from core.messages import Button
+from core.models import Person, RequestStep, StepAssignee
+
+STEP_ARG = re.compile(r"^s(\d{1,12})(?:_(\w{1,40}))?$")
+
+
+@dataclass(frozen=True)
+class ActionArgs:
+    """`/approve 42 s17 fine` -> task 42, step 17, rest "fine"."""
+
+    task_id: int
+    step_id: int | None
+    outcome: str | None
+    rest: str
+
+
+def read_action(args: str) -> ActionArgs | None:
+    """Split a step command's arguments; None when there is no task number."""
+    words = (args or "").strip().split(maxsplit=1)
+    number = words[0].lstrip("#") if words else ""
+    if not number.isdigit() or len(number) > 12:
+        return None
+    rest = words[1] if len(words) > 1 else ""
+    marker = STEP_ARG.match(rest.split(maxsplit=1)[0]) if rest.strip() else None
+    if marker is None:
+        return ActionArgs(int(number), None, None, rest.strip())
+    after = rest.split(maxsplit=1)[1] if len(rest.split(maxsplit=1)) > 1 else ""
+    return ActionArgs(int(number), int(marker.group(1)), marker.group(2), after.strip())
+
+
+def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | None, person: Person,
+                 author: Person, lang: str) -> list[list[Button]]:
+    """What this person may tap on this step now: nothing once it is over or not theirs."""
+    _ = gettext_for(lang)
+    assignee = session.get(StepAssignee, (row.id, person.id))
+    if row.state != "open" or assignee is None or assignee.state != "pending":
+        return []
+    arg, comment = f"s{row.id}", Button(_("Comment"), "comment", task_id)
+    if row.kind in ("approve", "bot") and not (step and step.outcomes):
+        return [[Button(_("Approve"), "approve", task_id, arg), Button(_("Reject"), "reject", task_id, arg), comment]]
+    if row.kind == "acknowledge":
+        return [[Button(_("Got it"), "ack", task_id, arg), comment]]
+    if row.kind in ("work", "rework"):
+        return [[Button(_("Done"), "done_step", task_id, arg), comment]]
+    climb = who.has_level(session, author, row.level + 1)
+    choices = [Button(o.label.text(lang), "decide", task_id, f"{arg}_{i}")
+               for i, o in enumerate(step.outcomes if step else (), 1) if o.next != UP or climb]
+    return [choices[i:i + 2] for i in range(0, len(choices), 2)] + [[comment]]

@@ -1,0 +1,71 @@
+"""Rendering request notices for their reader: the step's card with its buttons, updates, redraws.
+
+`core.notices.NoticeRenderer` hands every outbox row here first; rows about a
+request (and redraws or events of a request's task) come back as a Message,
+anything else as None. Rendering reads the state at sending time, so a card
+sent after its step was decided carries no buttons.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from core.forms.buttons import step_buttons
+from core.forms.records import OPEN_STATES, current_step, form_of, request_of_task
+from core.forms.views import request_view, step_label
+from core.i18n import gettext_for
+from core.messages import Button, Message
+from core.models import Outbox, Person, RequestStep, Task, TaskEvent
+from core.views import Reader, event_view
+
+TEMPLATES = ("approval_request", "request_update")
+REDRAWS = ("card_update", "task_event")
+
+
+def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message | None:
+    """A request's notice for this reader, or None when the row is not about a request."""
+    task = session.get(Task, row.task_id) if row.task_id else None
+    if task is None or (row.template not in TEMPLATES and row.template not in REDRAWS):
+        return None
+    request = request_of_task(session, task.id)
+    if request is None:
+        return None
+    context = {"headline": "", "over": False, "reason": row.context.get("reason"), "what": row.context.get("what"),
+               "text": (row.context.get("text") or {}).get(reader.lang) or (row.context.get("text") or {}).get("en"),
+               "problem": row.context.get("reason"), "event": None, "step_label": None}
+    if row.template == "task_event":
+        context["event"] = event_view(session, session.get(TaskEvent, row.context["event_id"]), reader)
+    if row.template == "approval_request":
+        step_row = session.get(RequestStep, row.context["step_id"])
+        context["step_label"] = step_label(form_of(session, request), step_row.step_key, reader.lang)
+        context["kind"] = step_row.kind
+        context["over"] = step_row.state not in OPEN_STATES  # sent late: the step was decided meanwhile
+    name = row.template if row.template in TEMPLATES else "request_event"
+    return card(renderer, session, task, reader, name, message_kind=row.template, **context)
+
+
+def card(renderer, session: Session, task: Task, reader: Reader, template: str = "request_card",
+         message_kind: str = "card", **context) -> Message:
+    """A request's card (or a notice built around it) with the buttons this reader may use now."""
+    context.setdefault("headline", "")
+    context.setdefault("kind", None)
+    view = request_view(session, task, reader, renderer.clock())
+    text = renderer.templates.render(template, reader.lang, reader.platform, r=view, **context)
+    return Message(text=text, buttons=buttons(session, task, reader), task_id=task.id, kind=message_kind)
+
+
+def buttons(session: Session, task: Task, reader: Reader) -> list[list[Button]]:
+    """The current step's buttons if it waits for this reader, else just Comment."""
+    request = request_of_task(session, task.id)
+    row = current_step(session, request) if request else None
+    found = []
+    if row is not None and reader.person is not None:
+        form = form_of(session, request)
+        found = step_buttons(session, task.id, row, form.step(row.step_key), reader.person,
+                             session.get(Person, request.author_id), reader.lang)
+    return found or [[Button(gettext_for(reader.lang)("Comment"), "comment", task.id)]]
+
+
+def is_request(session: Session, task_id: int) -> bool:
+    return request_of_task(session, task_id) is not None
+
+

@@ -1,0 +1,112 @@
+"""Work steps and rework: the step's people fill their fields (files too) and say done.
+
+A file field of a work step may be left out of `values`: the files attached to
+the request's task since the step opened fill it ("reply to the card with the
+payment order, then tap Done").
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.clock import from_db, to_db
+from core.forms import engine
+from core.forms.decisions import RequestOutcome, apply, clean_comment
+from core.forms.guards import claim, prepare, record_decision
+from core.forms.history import event
+from core.forms.records import steps_of
+from core.forms.schema import Form, Step
+from core.forms.submission import merge
+from core.forms.values import Context, is_empty
+from core.models import Attachment, Task
+
+
+def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetime, step_id: int | None = None,
+                  values: dict | None = None, comment: str | None = None, tz: str = "UTC") -> RequestOutcome:
+    """Done with a work step, with the fields it fills; a rework step is resubmitted instead."""
+    walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", engine.REWORK), now)
+    if row.kind == engine.REWORK:
+        return resubmit(session, actor_id, task_id, values or {}, now=now, step_id=row.id, comment=comment, tz=tz)
+    if assignee.state == "decided":
+        return RequestOutcome(walk.request, walk.task, row, changed=False)
+    step = walk.form.step(row.step_key)
+    changes = {**_files_since(session, walk.form, step, walk.request.values, walk.task, row.created_at),
+               **(values or {})}
+    ctx = Context(session, walk.actor.id, now, tz)
+    updated = merge(ctx, walk.form, walk.request.values, changes, stage=walk.form.index(step.id),
+                    allowed=fills(walk.form, step))
+    comment = clean_comment(comment)
+    claim(session, row, task_id)
+    if not record_decision(session, row, walk.actor.id, "done", comment, now):
+        return RequestOutcome(walk.request, walk.task, row, changed=False)
+    assignee.state = "decided"
+    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
+    session.add_all([assignee, walk.request])
+    apply(walk, step, row, "done", comment)
+    return RequestOutcome(walk.request, walk.task, row)
+
+
+def resubmit(session: Session, actor_id: int, task_id: int, values: dict, *, now: datetime,
+             step_id: int | None = None, comment: str | None = None, tz: str = "UTC") -> RequestOutcome:
+    """The author sends a returned request again, changed: the route starts over."""
+    walk, row, assignee = prepare(session, actor_id, task_id, step_id, (engine.REWORK,), now)
+    if assignee.state == "decided":
+        return RequestOutcome(walk.request, walk.task, row, changed=False)
+    reached = max([walk.form.index(r.step_key) for r in steps_of(session, walk.request.id)] or [-1])
+    ctx = Context(session, walk.actor.id, now, tz)
+    updated = merge(ctx, walk.form, walk.request.values, values, stage=reached)
+    comment = clean_comment(comment)
+    claim(session, row, task_id)
+    record_decision(session, row, walk.actor.id, "done", comment, now)
+    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
+    walk.request.state, walk.request.round = "active", walk.request.round + 1
+    session.add(walk.request)
+    engine.close(walk, row, "done", "done")
+    event(walk, "resubmitted", comment=comment)
+    engine.advance(walk)
+    return RequestOutcome(walk.request, walk.task, row)
+
+
+def fills(form: Form, step: Step) -> set[str]:
+    """The fields a work step's people may fill: those it names, and those required from it."""
+    return set(step.fields) | {f.id for f in form.fields if f.required_from == step.id}
+
+
+def _files_since(session: Session, form: Form, step: Step, current: dict, task: Task, since) -> dict:
+    """Files attached to the task since the step opened (and not some field's already), for its first
+    empty file field."""
+    empty = [f for f in form.fields if f.type == "file" and f.id in fills(form, step) and is_empty(current.get(f.id))]
+    if not empty:
+        return {}
+    rows = session.exec(select(Attachment).where(Attachment.task_id == task.id, Attachment.kind == "file")
+                        .order_by(Attachment.id)).all()
+    used = {item.get("attachment_id") for f in form.fields if f.type == "file" for item in current.get(f.id) or []}
+    fresh = [_ref(a) for a in rows if from_db(a.created_at) >= from_db(since) and a.id not in used]
+    return {empty[0].id: fresh} if fresh else {}
+
+
+def _ref(attachment: Attachment) -> dict:
+    found = {"file_id": attachment.file_id, "platform": attachment.platform, "name": attachment.name,
+             "mime_type": attachment.mime_type, "size": attachment.size, "attachment_id": attachment.id}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def store_files(session: Session, task: Task, actor_id: int, form: Form, values: dict, now: datetime) -> dict:
+    """Files in the values become the task's attachments (once), so the task keeps them."""
+    stored = dict(values)
+    for field in form.fields:
+        if field.type != "file" or is_empty(values.get(field.id)):
+            continue
+        items = []
+        for item in values[field.id]:
+            if "attachment_id" not in item:
+                row = Attachment(task_id=task.id, author_id=actor_id, kind="file", platform=item.get("platform"),
+                                 file_id=item["file_id"][:300], name=(item.get("name") or "")[:300] or None,
+                                 mime_type=item.get("mime_type"), size=item.get("size"), created_at=to_db(now))
+                session.add(row)
+                session.flush()
+                item = {**item, "attachment_id": row.id}
+            items.append(item)
+        stored[field.id] = items
+    return stored
