@@ -1,4 +1,5 @@
-"""The morning digest: at 9:00 in each person's zone, their open and overdue tasks.
+"""The morning digest: at 9:00 in each person's zone, their open and overdue tasks
+and the approvals waiting for them.
 
 Each person's `last_digest_on` holds the local day of their last digest, so
 a tick only looks at the people whose morning has come and who have not had
@@ -14,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.clock import zone
-from core.models import CLOSED_STATUSES, Person, Task
+from core.models import CLOSED_STATUSES, Person, RequestStep, StepAssignee, Task
 from core.outbox import enqueue
 from core.people import Defaults
 
@@ -42,7 +43,7 @@ def _morning(session: Session, person_zone, tz: str, local: datetime, now: datet
     for person in session.exec(due).all():
         person.last_digest_on = today
         session.add(person)
-        if local.hour < TOO_LATE_HOUR and open_count(session, person.id) > 0:
+        if local.hour < TOO_LATE_HOUR and (open_count(session, person.id) or waiting_count(session, person.id)):
             enqueue(session, key=f"digest:{person.id}:{today.isoformat()}", recipient_id=person.id,
                     template="digest", now=now, context={"day": today.isoformat()})
             queued += 1
@@ -54,3 +55,11 @@ def open_count(session: Session, person_id: int) -> int:
     return session.exec(select(func.count()).select_from(Task).where(
         Task.assignee_id == person_id, col(Task.status).not_in([s.value for s in CLOSED_STATUSES]))).one()
 
+
+
+def waiting_count(session: Session, person_id: int) -> int:
+    """Approval and work steps waiting for the person's decision."""
+    return session.exec(select(func.count()).select_from(StepAssignee)
+                        .join(RequestStep, RequestStep.id == StepAssignee.step_id)
+                        .where(StepAssignee.person_id == person_id, StepAssignee.state == "pending",
+                               RequestStep.state == "open")).one()

@@ -71,9 +71,12 @@ class NoticeRenderer:
     def digest(self, session: Session, person: Person, reader: Reader) -> Message:
         """The morning digest, from the state at the time it is sent."""
         now = self.clock()
+        from core.forms import pending_for  # late: the forms package builds on this module
+
         mine = queries.list_tasks(session, person.id, "mine", now=now)
         views = [task_view(session, t, reader, now) for t in mine]
-        text = self.templates.render("digest", reader.lang, reader.platform, tasks=views,
+        waiting = [{"id": p.task_id, "title": p.title} for p in pending_for(session, person.id)]
+        text = self.templates.render("digest", reader.lang, reader.platform, tasks=views, approvals=waiting,
                                      overdue=sum(1 for v in views if v["overdue"]), name=person.name)
         return Message(text=text, kind="digest")
 

@@ -117,3 +117,17 @@ def test_a_birthday_is_announced_once_on_the_day(dialog, app, clock, messenger):
     asyncio.run(app.delivery.drain())
     posts = messenger.inbox["#announcements"]
     assert len(posts) == 1 and "Maria Sokolova" in posts[0].text and posts[0].buttons == []
+
+
+def test_the_digest_lists_the_approvals_waiting_for_me(app, clock, messenger):
+    from tests.forms_desk import Desk
+
+    desk = Desk(app, clock)
+    task_id = desk.start("pavel", "overtime", date="2026-11-29", hours=2, project="X", reason="Y")
+    assert desk.waiting(task_id) == ["Olga Reshetova"]  # Pavel's manager decides first
+    manager = "olga"
+    clock.now = datetime(2026, 12, 1, 6, 0, tzinfo=MSK)  # 9:00 in Moscow
+    scheduler.tick(app)
+    asyncio.run(app.delivery.drain())
+    digests = [m.text for m in messenger.inbox.get(manager, []) if m.kind == "digest"]
+    assert len(digests) == 1 and f"#{task_id}" in digests[0]
