@@ -9,6 +9,7 @@ from typing import Sequence
 from bot.settings import Settings
 from core.chat import Chat
 from core.clock import Clock, system_clock
+from core.forms import Forms, load_forms
 from core.notices import NoticeRenderer
 from core.org import Org, load_org, sync_org
 from core.outbox import Delivery, Messenger
@@ -34,6 +35,7 @@ class App:
     clock: Clock
     org: Org | None = None
     messengers: list[Messenger] = field(default_factory=list)
+    forms: Forms | None = None
 
 
 def org_path(settings: Settings, *, demo: bool) -> Path | None:
@@ -58,8 +60,11 @@ def build_app(
     defaults = Defaults(org.timezone, org.language) if org else Defaults(settings.timezone, settings.language)
     templates = Templates()
     chat = Chat(store, templates, defaults, clock)
+    roles = {r for p in org.people for r in p.roles} if org else None
+    forms = load_forms(extra_dir=settings.forms_dir, roles=roles, people={p.handle for p in org.people} if org else None)
+    chat.forms = forms
     delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), [], clock)
-    app = App(settings, store, defaults, templates, chat, delivery, clock, org, [])
+    app = App(settings, store, defaults, templates, chat, delivery, clock, org, [], forms)
     for messenger in messengers:
         add_messenger(app, messenger)
     return app

@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlmodel import Session
 
-from core import announcements, cards, invites, queries, recurring, tasks
+from core import announcements, cards, chat_forms, invites, queries, recurring, tasks
 from core.clock import Clock
 from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
@@ -46,6 +46,9 @@ class Chat:
             "start": self._help, "invite": self._invite, "announce": self._announce, "rsvp": self._rsvp,
             "recurring": self._recurring,
         }
+        # The forms people fill in chat (core.forms.Forms), set by the composition root.
+        self.forms = None
+        chat_forms.register(self)
         # Where announcements go: (platform, chat id) of every running platform's
         # announcement channels, set by the composition root.
         self.channels: list[tuple[str, str]] = []
@@ -73,7 +76,12 @@ class Chat:
 
     def show_card(self, person_id: int, task_id: int, platform: str) -> Message:
         """The card alone (no headline), as a tapped message is redrawn."""
-        return self._guard(person_id, platform, lambda s, r: self.card(s, tasks.visible_task(s, r.person, task_id), r))
+        def work(session, reader):
+            task = tasks.visible_task(session, reader.person, task_id)
+            if chat_forms.is_request(session, task.id):
+                return chat_forms.request_card(self, session, task, reader)
+            return self.card(session, task, reader)
+        return self._guard(person_id, platform, work)
 
     def join(self, code: str, platform: str, *, name: str, language: str | None, handle_hint: str | None,
              **identity) -> tuple[int | None, Message]:
@@ -145,6 +153,9 @@ class Chat:
             raise BadInput(TOO_LONG, length=len(text), max=INPUT_MAX)
         command = parse_command(text)
         if command is None:
+            answered = chat_forms.answer_draft(self, session, reader, text)
+            if answered is not None:
+                return answered
             ref = TASK_REF.search(text)
             if ref:
                 return self._show(session, reader, Command("show", ref.group(1)))

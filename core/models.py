@@ -349,3 +349,14 @@ class StepDecision(SQLModel, table=True):
     outcome: str = Field(max_length=64)  # approve | reject | ack | done | <a decide outcome>
     comment: Optional[str] = Field(default=None, max_length=2000)
     at: datetime
+
+
+class FormDraft(SQLModel, table=True):
+    """A form being filled in chat, field by field: one per person, dropped on submit or /cancel."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    form_id: str = Field(max_length=64)
+    task_id: Optional[int] = None  # `/form <name> #42`: the task the form is attached to
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    answered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # field ids, in order
+    updated_at: datetime

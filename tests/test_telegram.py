@@ -252,3 +252,22 @@ async def test_a_burst_of_200_notices_to_one_chat_is_paced_and_none_is_lost(sqli
             rows = session.exec(select(Outbox).where(Outbox.key.startswith("burst:"))).all()
         assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
         assert len({row.message_ref for row in rows}) == 200  # 200 distinct messages, none twice
+
+
+async def test_a_leave_request_filled_in_private_is_approved_by_a_tap_on_its_card(met):
+    tg = met
+    for line in ("/form leave_request", "vacation", "14.12–24.12", "@pavel", "/skip"):
+        await tg.private("olga", line)
+    assert "Check “Leave request”" in tg.last("olga")["text"]
+    await tg.private("olga", "/submit")
+    assert "Request #1 is sent." in tg.last("olga")["text"]
+    await tg.deliver()
+    card = tg.last("ivan")
+    assert "Manager approval" in card["text"]  # Ivan's Telegram speaks English
+    await tg.tap("ivan", card, tg.buttons(card)["Approve"])
+    assert tg.answers()[-1]["text"].startswith("You approved #1.")
+    redrawn = tg.fake.message(card["chat"]["id"], card["message_id"])
+    assert "Approve" not in tg.buttons(redrawn) and "Step 2 of 2 — HR" in redrawn["text"]
+    await tg.deliver()
+    assert "approved" in tg.last("olga")["text"]
+    assert "#1" in tg.last("anna")["text"]  # HR is asked next

@@ -1,0 +1,274 @@
+"""The chat side of forms and approvals: /form, /escalate, /approvals and the step commands.
+
+Registered into `Chat.handlers` by `register`; the same words on every platform.
+A form is filled field by field: the draft lives in the database (one per
+person), plain text from a person with an open draft answers its next field.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from sqlmodel import Session
+
+from core import forms as engine
+from core.clock import to_db
+from core.errors import BadInput, Forbidden
+from core.forms import notices
+from core.forms.start import NOT_A_STARTER
+from core.forms.views import step_label
+from core.i18n import N_
+from core.messages import Message
+from core.models import FormDraft, Task
+from core.render import refusal_text
+from core.views import Reader, when
+
+NO_FORMS = N_("Forms are not set up here.")
+UNKNOWN_FORM = N_("There is no form “%(name)s”. Type /form to see the forms.")
+FORM_ARGS = re.compile(r"^(\S+)(?:\s+#?(\d{1,12}))?\s*$")
+NO_DRAFT = N_("You are not filling a form. Type /form to start one.")
+NOT_FINISHED = N_("Some fields are still empty; answer them first.")
+NOT_OPTIONAL = N_("%(field)s is required; it can't be skipped.")
+NOTHING_BACK = N_("This is the first field already.")
+DRAFT_DROPPED = N_("The form is cancelled; nothing was sent.")
+SUBMITTED = N_("Request #%(id)s is sent.")
+ATTACHED = N_("The form is attached to task #%(id)s.")
+PROBLEM_NEEDED = N_("Describe the problem: /escalate the lab misses deadlines")
+ESCALATION = "escalation"
+NEEDS_ID = N_("Give the request number: /%(name)s 42")
+REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
+OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
+REPEATED = N_("Already recorded; nothing changed.")
+HEADLINES = {
+    "approve": N_("You approved #%(id)s."),
+    "reject": N_("You rejected #%(id)s."),
+    "ack": N_("You acknowledged #%(id)s."),
+    "complete": N_("You completed your step on #%(id)s."),
+    "decide": N_("Your decision on #%(id)s is recorded."),
+}
+
+
+def register(chat) -> None:
+    """Add the form commands to a Chat; `chat.forms` (a core.forms.Forms) says which forms exist."""
+    chat.handlers.update({
+        "form": lambda s, r, c: _form(chat, s, r, c), "escalate": lambda s, r, c: _escalate(chat, s, r, c),
+        "cancel": lambda s, r, c: _cancel(chat, s, r, c), "back": lambda s, r, c: _back(chat, s, r, c),
+        "skip": lambda s, r, c: _skip(chat, s, r, c), "submit": lambda s, r, c: _submit(chat, s, r, c),
+        "approvals": lambda s, r, c: _approvals(chat, s, r, c),
+        "approve": lambda s, r, c: _step(chat, s, r, c, "approve"),
+        "reject": lambda s, r, c: _step(chat, s, r, c, "reject"),
+        "ack": lambda s, r, c: _step(chat, s, r, c, "ack"),
+        "complete": lambda s, r, c: _step(chat, s, r, c, "complete"),
+        "decide": lambda s, r, c: _step(chat, s, r, c, "decide"),
+    })
+
+
+def answer_draft(chat, session: Session, reader: Reader, text: str) -> Message | None:
+    """Plain text from a person filling a form answers its next field; None when there is no draft."""
+    draft = session.get(FormDraft, reader.person.id)
+    if draft is None:
+        return None
+    form = _forms(chat).get(draft.form_id)
+    field = _next_field(form, draft) if form else None
+    if field is None:
+        return None
+    try:
+        value = engine.read_value(_ctx(chat, session, reader), field, text)
+    except BadInput as exc:  # re-ask with what was wrong; the draft stays as it was
+        error = refusal_text(exc, reader.lang, reader.platform)
+        return Message(text=error + "\n" + _question(chat, reader, form, field), kind="refusal")
+    _answer(chat, draft, field.id, value)
+    session.add(draft)
+    return _ask_next(chat, session, reader, form, draft)
+
+
+# ----- filling ----------------------------------------------------------------
+
+
+def _forms(chat):
+    if getattr(chat, "forms", None) is None:
+        raise BadInput(NO_FORMS)
+    return chat.forms
+
+
+def _ctx(chat, session, reader):
+    return engine.Context(session, reader.person.id, chat.clock(), reader.tz)
+
+
+def _form(chat, session, reader, cmd):
+    forms = _forms(chat)
+    args = cmd.args.strip()
+    if not args:
+        rows = [{"id": f.id, "title": f.title.text(reader.lang)} for f in forms.all()
+                if engine.may_start(session, reader.person, f)]
+        return Message(text=chat.render("form_list", reader, forms=rows), kind="text")
+    found = FORM_ARGS.match(args)
+    form = forms.get(found.group(1).lower()) if found else None
+    if form is None:
+        raise BadInput(UNKNOWN_FORM, name=args.split()[0][:40])
+    task_id = int(found.group(2)) if found.group(2) else None
+    return _begin(chat, session, reader, form, {}, [], task_id)
+
+
+def _escalate(chat, session, reader, cmd):
+    problem = cmd.args.strip()
+    if not problem:
+        raise BadInput(PROBLEM_NEEDED)
+    form = _forms(chat).get(ESCALATION)
+    if form is None:
+        raise BadInput(UNKNOWN_FORM, name=ESCALATION)
+    value = engine.read_value(_ctx(chat, session, reader), form.field("problem"), problem)
+    return _begin(chat, session, reader, form, {"problem": value}, ["problem"], None)
+
+
+def _begin(chat, session, reader, form, values, answered, task_id):
+    if not engine.may_start(session, reader.person, form):
+        raise Forbidden(NOT_A_STARTER, form=form.title)
+    draft = session.get(FormDraft, reader.person.id)
+    if draft is None:
+        draft = FormDraft(person_id=reader.person.id, form_id=form.id, updated_at=to_db(chat.clock()))
+    draft.form_id, draft.task_id, draft.values, draft.answered = form.id, task_id, dict(values), list(answered)
+    draft.updated_at = to_db(chat.clock())
+    session.add(draft)
+    headline = chat._headline(reader, N_("Filling “%(form)s”. /back returns to the previous field, /cancel drops the form."),
+                              form=form.title.text(reader.lang))
+    return _ask_next(chat, session, reader, form, draft, headline)
+
+
+def _answer(chat, draft: FormDraft, field_id: str, value) -> None:
+    values = dict(draft.values)
+    if value is None:
+        values.pop(field_id, None)
+    else:
+        values[field_id] = value
+    answered = [a for a in draft.answered if a != field_id] + [field_id]
+    draft.values, draft.answered, draft.updated_at = values, answered, to_db(chat.clock())
+
+
+def _next_field(form, draft: FormDraft):
+    return next((f for f in engine.fields_to_ask(form, draft.values) if f.id not in draft.answered), None)
+
+
+def _question(chat, reader, form, field) -> str:
+    asked = [f.id for f in engine.fields_to_ask(form, {})]
+    options = [o.label.text(reader.lang) for o in (field.options or ())]
+    return chat.render("form_ask", reader, label=field.label.text(reader.lang),
+                       hint=field.hint.text(reader.lang) if field.hint else None, options=options,
+                       type=field.type, required=field.required, multiple=field.multiple,
+                       n=asked.index(field.id) + 1 if field.id in asked else None, total=len(asked))
+
+
+def _ask_next(chat, session, reader, form, draft, headline: str = "") -> Message:
+    field = _next_field(form, draft)
+    if field is not None:
+        text = _question(chat, reader, form, field)
+        return Message(text=(headline + "\n" if headline else "") + text, kind="text")
+    rows = engine.summary(session, form, draft.values, reader.lang, reader.tz)
+    text = chat.render("form_summary", reader, form=form.title.text(reader.lang), fields=rows, task_id=draft.task_id)
+    return Message(text=(headline + "\n" if headline else "") + text, kind="text")
+
+
+def _draft(chat, session, reader):
+    draft = session.get(FormDraft, reader.person.id)
+    form = _forms(chat).get(draft.form_id) if draft else None
+    if draft is None or form is None:
+        raise BadInput(NO_DRAFT)
+    return draft, form
+
+
+def _cancel(chat, session, reader, cmd):
+    draft, _form_ = _draft(chat, session, reader)
+    session.delete(draft)
+    return Message(text=chat._headline(reader, DRAFT_DROPPED), kind="text")
+
+
+def _back(chat, session, reader, cmd):
+    draft, form = _draft(chat, session, reader)
+    if not draft.answered:
+        raise BadInput(NOTHING_BACK)
+    last = draft.answered[-1]
+    values = {k: v for k, v in draft.values.items() if k != last}
+    draft.values, draft.answered, draft.updated_at = values, draft.answered[:-1], to_db(chat.clock())
+    session.add(draft)
+    return _ask_next(chat, session, reader, form, draft)
+
+
+def _skip(chat, session, reader, cmd):
+    draft, form = _draft(chat, session, reader)
+    field = _next_field(form, draft)
+    if field is None:
+        raise BadInput(NOT_FINISHED)
+    if field.required:
+        raise BadInput(NOT_OPTIONAL, field=field.label)
+    _answer(chat, draft, field.id, None)
+    session.add(draft)
+    return _ask_next(chat, session, reader, form, draft)
+
+
+def _submit(chat, session, reader, cmd):
+    draft, form = _draft(chat, session, reader)
+    if _next_field(form, draft) is not None:
+        raise BadInput(NOT_FINISHED)
+    if draft.task_id is not None:
+        out = engine.attach_form(session, reader.person.id, form, draft.task_id, dict(draft.values),
+                                 now=chat.clock(), tz=reader.tz)
+        headline = chat._headline(reader, ATTACHED, id=out.task.id)
+    else:
+        out = engine.start(session, reader.person.id, form, dict(draft.values), now=chat.clock(), tz=reader.tz,
+                           lang=reader.lang)
+        headline = chat._headline(reader, SUBMITTED, id=out.task.id)
+    session.delete(draft)
+    return request_card(chat, session, out.task, reader, headline)
+
+
+# ----- deciding -----------------------------------------------------------------
+
+
+def is_request(session, task_id: int) -> bool:
+    return notices.is_request(session, task_id)
+
+
+def request_card(chat, session, task, reader, headline: str = "") -> Message:
+    return notices.card(chat, session, task, reader, headline=headline)
+
+
+def _approvals(chat, session, reader, cmd):
+    waiting = engine.pending_for(session, reader.person.id)
+    rows, buttons = [], []
+    for p in waiting:
+        rows.append({"id": p.task_id, "title": p.title, "form": p.form.title.text(reader.lang),
+                     "step": step_label(p.form, p.row.step_key, reader.lang),
+                     "since": when(p.since, reader), "due": when(p.due_at, reader)})
+        for row in notices.buttons(session, session.get(Task, p.task_id), reader):
+            keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row if b.action != "comment"]
+            if keys:
+                buttons.append(keys)
+    return Message(text=chat.render("approvals", reader, rows=rows), buttons=buttons, kind="list")
+
+
+def _step(chat, session, reader, cmd, action: str):
+    args = engine.read_action(cmd.args)
+    if args is None:
+        raise BadInput(NEEDS_ID, name=cmd.name)
+    me, now, comment = reader.person.id, chat.clock(), args.rest or None
+    if action == "approve":
+        out = engine.approve(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
+    elif action == "reject":
+        if not args.rest:
+            raise BadInput(REASON_NEEDED, id=args.task_id)
+        out = engine.reject(session, me, args.task_id, args.rest, now=now, step_id=args.step_id)
+    elif action == "ack":
+        out = engine.acknowledge(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
+    elif action == "complete":
+        out = engine.complete_step(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment,
+                                   tz=reader.tz)
+    else:
+        outcome, comment = args.outcome, args.rest or None
+        if outcome is None:
+            words = args.rest.split(maxsplit=1)
+            if not words:
+                raise BadInput(OUTCOME_NEEDED, id=args.task_id)
+            outcome, comment = words[0], (words[1] if len(words) > 1 else None)
+        out = engine.choose(session, me, args.task_id, outcome, now=now, step_id=args.step_id, comment=comment)
+    msgid = HEADLINES[action] if out.changed else REPEATED
+    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id))
