@@ -126,3 +126,14 @@ def test_app_fixture_is_the_demo_org(app):
     with app.store.session() as session:
         assert Context(session, 1, START).tz == "UTC"
     assert make_app  # the same composition root as every other test
+
+
+def test_a_request_title_names_its_author(app, clock):
+    from core.models import Task
+    from tests.forms_desk import Desk
+
+    desk = Desk(app, clock)
+    task_id = desk.start("pavel", "overtime", date="2026-11-29", hours=2, project="X", reason="Y")
+    with app.store.session() as session:
+        title = session.get(Task, task_id).title
+    assert title.startswith("Overtime: Pavel Smirnov, ")

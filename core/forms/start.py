@@ -48,7 +48,7 @@ def start(session: Session, actor_id: int, form: Form, values: dict, *, now: dat
     """Submit a filled form: a new task walks the form's route, its first step's people are asked."""
     actor, ctx = _starter(session, actor_id, form, now, tz)
     values = check_submission(ctx, form, values, stage=START)
-    task = create_task(session, actor.id, title_of(session, form, values, lang, tz), now=now).task
+    task = create_task(session, actor.id, title_of(session, form, values, lang, tz, author=actor.name), now=now).task
     return _begin(session, actor, form, task, values, now, "form_started", tz)
 
 
@@ -106,10 +106,11 @@ def _begin(session: Session, actor: Person, form: Form, task: Task, values: dict
     return RequestOutcome(request, task, step)
 
 
-def title_of(session: Session, form: Form, values: dict, lang: str, tz: str) -> str:
-    """The task's title: the form's `task_title` with the values filled in, else its title."""
+def title_of(session: Session, form: Form, values: dict, lang: str, tz: str, author: str = "") -> str:
+    """The task's title: the form's `task_title` with the values (and {author}) filled in, else its title."""
     template = (form.task_title or form.title).text(lang)
-    title = PLACEHOLDER.sub(lambda m: _shown(session, form, values, m.group(1), lang, tz), template)
+    title = PLACEHOLDER.sub(lambda m: author if m.group(1) == "author" and not form.field("author")
+                            else _shown(session, form, values, m.group(1), lang, tz), template)
     return " ".join(title.split())[:TITLE_MAX] or form.id
 
 
