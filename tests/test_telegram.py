@@ -271,3 +271,18 @@ async def test_a_leave_request_filled_in_private_is_approved_by_a_tap_on_its_car
     await tg.deliver()
     assert "approved" in tg.last("olga")["text"]
     assert "#1" in tg.last("anna")["text"]  # HR is asked next
+
+
+async def test_a_request_rejected_by_a_tap_asks_for_the_reason_and_the_author_hears_it(met):
+    tg = met
+    for line in ("/form leave_request", "vacation", "14.12–24.12", "@pavel", "/skip", "/submit"):
+        await tg.private("olga", line)
+    await tg.deliver()
+    card = tg.last("ivan")
+    await tg.tap("ivan", card, tg.buttons(card)["Reject"])
+    prompt = tg.last("ivan")
+    assert tg.fake.calls_of("sendMessage")[-1].params["reply_markup"]["force_reply"] is True
+    await tg.private("ivan", "The dates clash with the audit", reply_to=prompt)
+    assert "#1" in tg.last("ivan")["text"]
+    await tg.deliver()
+    assert "The dates clash with the audit" in "\n".join(m["text"] for m in tg.sent_to("olga")[-3:])
