@@ -1,7 +1,6 @@
 """Announcements: posted to every channel, answered live on every copy, closed by the author."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 

@@ -18,7 +18,7 @@ from core.outbox import enqueue
 from core.store import Store
 from tests.conftest import app_database_url, fresh_store, make_app
 from tests.fakes import telegram_api as tg
-from tests.telegram_harness import USERS, TelegramHarness
+from tests.telegram_harness import TelegramHarness
 
 ROOT = Path(__file__).resolve().parent.parent
 
