@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import extract
 from sqlmodel import select
 
 from core import announcements
@@ -19,10 +20,11 @@ def tick(store, channels: list[tuple[str, str]], tz: str, now: datetime) -> int:
         return 0
     posted = 0
     with store.session() as session:
-        people = session.exec(select(Person).where(Person.active == True, Person.birthday != None)).all()  # noqa: E711,E712
+        # Only today's birthdays come back: this runs every tick, for any number of people.
+        people = session.exec(select(Person).where(
+            Person.active == True, extract("month", Person.birthday) == local.month,  # noqa: E712
+            extract("day", Person.birthday) == local.day)).all()
         for person in people:
-            if (person.birthday.month, person.birthday.day) != (local.month, local.day):
-                continue
             key = f"birthday:{person.id}:{local.year}"
             if session.exec(select(Announcement.id).where(Announcement.dedupe_key == key)).first():
                 continue

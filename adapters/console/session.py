@@ -111,25 +111,20 @@ class ConsoleSession:
     # ----- showing -----------------------------------------------------------
 
     def show(self, message: Message, owner: Person | None = None) -> str:
-        """A message's text with its buttons numbered for tapping."""
-        owner = owner or self.actor
-        keys = []
-        for row in message.buttons:
-            for button in row:
-                number = len(self.taps) + 1
-                self.taps[number] = Tap(button, owner.id)
-                keys.append(f"[{number}] {button.label}")
-        return message.text + ("\n" + "  ".join(keys) if keys else "")
+        """A message's text with its buttons numbered for tapping (by its reader only)."""
+        return self._numbered(message, (owner or self.actor).id)
 
     def channel_post(self, chat_id: str, message: Message) -> str:
         """A post to the team channel; its buttons can be tapped by whoever is typing."""
+        return f"── #{chat_id} ──\n" + self._numbered(message, None)
+
+    def _numbered(self, message: Message, owner_id: int | None) -> str:
         keys = []
-        for row in message.buttons:
-            for button in row:
-                number = len(self.taps) + 1
-                self.taps[number] = Tap(button, None)
-                keys.append(f"[{number}] {button.label}")
-        return f"── #{chat_id} ──\n{message.text}" + ("\n" + "  ".join(keys) if keys else "")
+        for button in (button for row in message.buttons for button in row):
+            number = len(self.taps) + 1
+            self.taps[number] = Tap(button, owner_id)
+            keys.append(f"[{number}] {button.label}")
+        return message.text + ("\n" + "  ".join(keys) if keys else "")
 
     def notice(self, person: Person, message: Message) -> str:
         """A notice delivered to someone, framed with whom it is for."""

@@ -20,6 +20,17 @@ OPTION_KEYS = ("id", "label")
 class FieldReader(NodeReader):
     """Reads field lists; a table's columns are fields too."""
 
+    def labelled(self, node: SequenceNode, keys: tuple[str, ...], what: str, kind: str):
+        """Each entry of a list of {id, label, …} (options, outcomes): (item, keys, id, label);
+        an entry without a usable id is reported and left out."""
+        for item in node.value:
+            found = self.mapping(item, keys, what)
+            entry_id = self.text(found.get("id"), f"{kind} id")
+            if entry_id is None or not ID.fullmatch(entry_id):
+                self.report(item, f"{what} needs an id of lowercase latin letters, digits and _")
+                continue
+            yield item, found, entry_id, self.label(found.get("label"), f"{kind} label") or Label.of(entry_id)
+
     def fields(self, node: Node | None, *, columns: bool = False) -> tuple[Field, ...]:
         where = "columns" if columns else "fields"
         if is_null(node) or not isinstance(node, SequenceNode) or not node.value:
@@ -89,15 +100,8 @@ class FieldReader(NodeReader):
             self.report(node if node is not None else 1, f"choice field '{field_id}' needs options: a list of "
                                                          "{id: …, label: {en: …, ru: …}}")
             return ()
-        found = []
-        for item in node.value:
-            keys = self.mapping(item, OPTION_KEYS, f"an option of '{field_id}'")
-            option_id = self.text(keys.get("id"), "option id")
-            if option_id is None or not ID.fullmatch(option_id):
-                self.report(item, f"an option of '{field_id}' needs an id of lowercase latin letters, digits and _")
-                continue
-            found.append(Option(option_id, self.label(keys.get("label"), "option label") or Label.of(option_id)))
-        return tuple(found)
+        return tuple(Option(option_id, label) for _item, _keys, option_id, label
+                     in self.labelled(node, OPTION_KEYS, f"an option of '{field_id}'", "option"))
 
     def currency(self, node: Node | None, field_id: str) -> str | None:
         value = self.text(node, f"currency of '{field_id}'")

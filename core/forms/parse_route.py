@@ -107,16 +107,9 @@ class RouteReader(FieldReader):
             self.report(node if node is not None else 1, f"decide step '{step_id}' needs outcomes: a list of "
                                                          "{id: …, label: …, next: …}")
             return ()
-        found = []
-        for item in node.value:
-            keys = self.mapping(item, OUTCOME_KEYS, f"an outcome of '{step_id}'")
-            outcome_id = self.text(keys.get("id"), "outcome id")
-            if outcome_id is None or not ID.fullmatch(outcome_id):
-                self.report(item, f"an outcome of '{step_id}' needs an id of lowercase latin letters, digits and _")
-                continue
-            found.append(Outcome(outcome_id, self.label(keys.get("label"), "label") or Label.of(outcome_id),
-                                 line(item), self.text(keys.get("next"), "next")))
-        return tuple(found)
+        return tuple(Outcome(outcome_id, label, line(item), self.text(keys.get("next"), "next"))
+                     for item, keys, outcome_id, label
+                     in self.labelled(node, OUTCOME_KEYS, f"an outcome of '{step_id}'", "outcome"))
 
     def actions(self, node: Node | None, where: str) -> tuple[Action, ...]:
         if is_null(node):
