@@ -145,6 +145,51 @@ class SlackHarness:
         values = {block["block_id"]: {block["element"]["action_id"]: text}}
         return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values))
 
+    async def fill(self, who: str, view: dict, answers: dict[str, Any]) -> Reply:
+        """Fill a form's modal as a person would (by field id: text typed, an option picked by its label or
+        value, a person as @handle, a date as 2026-12-14 or 14.12.2026, files by name) and press Send."""
+        values = {}  # Slack sends every input block's state, an untouched one empty
+        for block in view["blocks"]:
+            field = block.get("block_id", "").removeprefix("f:")
+            if block["type"] == "input":
+                element = block["element"]
+                state = self._state(element, answers[field]) if field in answers else self._empty(element)
+                values[block["block_id"]] = {element["action_id"]: state}
+        return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values))
+
+    def _state(self, element: dict, answer: Any) -> dict:
+        kind = element["type"]
+        if kind in ("static_select", "radio_buttons"):
+            return {"type": kind, "selected_option": self._option(element, answer)}
+        if kind == "multi_static_select":
+            picked = answer if isinstance(answer, list) else [a.strip() for a in str(answer).split(",")]
+            return {"type": kind, "selected_options": [self._option(element, a) for a in picked]}
+        if kind == "datepicker":
+            day, month, *year = str(answer).split(".") if "." in str(answer) else ("", "", "")
+            iso = f"{year[0] if year else 2026}-{int(month):02d}-{int(day):02d}" if day else str(answer)
+            return {"type": kind, "selected_date": iso}
+        if kind == "file_input":
+            names = answer if isinstance(answer, list) else [answer]
+            return {"type": kind, "files": [{"id": f"F0{next(self._ids):08d}", "name": name,
+                                             "mimetype": "application/pdf", "size": 20_480} for name in names]}
+        return {"type": kind, "value": str(answer)}
+
+    @staticmethod
+    def _empty(element: dict) -> dict:
+        kind = element["type"]
+        empty = {"static_select": {"selected_option": None}, "radio_buttons": {"selected_option": None},
+                 "multi_static_select": {"selected_options": []}, "datepicker": {"selected_date": None},
+                 "file_input": {"files": []}}
+        return {"type": kind, **empty.get(kind, {"value": element.get("initial_value")})}
+
+    @staticmethod
+    def _option(element: dict, answer: str) -> dict:
+        wanted = str(answer).lstrip("@").casefold()
+        for option in element["options"]:
+            if wanted in (option["value"].casefold(), option["text"]["text"].casefold()):
+                return option
+        raise AssertionError(f"no option {answer!r} among {[o['text']['text'] for o in element['options']]}")
+
     async def say(self, who: str, text: str, *, channel: str, thread_ts: str | None = None,
                   channel_type: str = "channel", files: list[dict] | None = None, **kw) -> Reply:
         ts = f"{1_800_000_000 + next(self._ids)}.000300"

@@ -25,15 +25,16 @@ GROUP = -1001234567890
 class TelegramHarness:
     """Feeds real update JSON through the product's dispatcher; the fake records what the bot sent."""
 
-    def __init__(self, store, clock, *, scale: float = 1000.0) -> None:
-        self.store, self.clock, self.scale = store, clock, scale
+    def __init__(self, store, clock, *, scale: float = 1000.0, app=None) -> None:
+        """`app`: an App another harness already built (one core, two platforms); by default a new one."""
+        self.store, self.clock, self.scale, self.shared_app = store, clock, scale, app
         self.fake = tg.FakeTelegram()
         self._ids = itertools.count(1)
 
     async def __aenter__(self) -> "TelegramHarness":
         await self.fake.start()
         self.bot = make_bot(self.fake.token, self.fake.url)
-        self.app = make_app(self.store, None, self.clock)
+        self.app = self.shared_app or make_app(self.store, None, self.clock)
         self.dp, self.telegram = await connect(self.app, self.bot, limiter=RateLimiter(scale=self.scale))
         add_messenger(self.app, self.telegram)
         return self

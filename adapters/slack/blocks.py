@@ -34,9 +34,9 @@ def fallback(message: Message) -> str:
     return escape(first[:FALLBACK_LIMIT]) or " "
 
 
-def blocks(message: Message, limit: int = MESSAGE_BLOCKS) -> list[dict]:
-    """The whole message as blocks, within `limit`."""
-    actions = action_blocks(message.buttons, max_blocks=limit // 2)
+def blocks(message: Message, limit: int = MESSAGE_BLOCKS, part: str = "") -> list[dict]:
+    """The whole message as blocks, within `limit`; `part` keeps block ids unique when a view holds several."""
+    actions = action_blocks(message.buttons, max_blocks=limit // 2, part=part)
     more = f"/show {message.task_id}" if message.task_id else ""
     return sections(message.text, limit - len(actions), more) + actions
 
@@ -81,22 +81,22 @@ def safe_cut(text: str, at: int) -> int:
     return amp if amp > 0 and text.find(";", amp, at) == -1 else at
 
 
-def action_blocks(rows: list[list[Button]], max_blocks: int = MESSAGE_BLOCKS // 2) -> list[dict]:
+def action_blocks(rows: list[list[Button]], max_blocks: int = MESSAGE_BLOCKS // 2, part: str = "") -> list[dict]:
     """One actions block per button row; many rows (a long list) share blocks of 25."""
     rows = [row for row in rows if row]
     if len(rows) > max_blocks:
         flat = [b for row in rows for b in row]
         rows = [flat[i:i + BUTTONS_PER_BLOCK] for i in range(0, len(flat), BUTTONS_PER_BLOCK)][:max_blocks]
     return [
-        {"type": "actions", "block_id": f"tf-row-{r}", "elements": [button(b, r, c) for c, b in enumerate(row)]}
+        {"type": "actions", "block_id": f"tf-row-{part}{r}", "elements": [button(b, r, c, part) for c, b in enumerate(row)]}
         for r, row in enumerate(rows)
     ]
 
 
-def button(b: Button, row: int, column: int) -> dict:
+def button(b: Button, row: int, column: int, part: str = "") -> dict:
     """A Block Kit button whose value the actions listener reads back."""
     element = {
-        "type": "button", "action_id": action_id(row, column), "value": pack(b),
+        "type": "button", "action_id": action_id(row, column, part), "value": pack(b),
         "text": {"type": "plain_text", "text": b.label[:LABEL_LIMIT] or "…", "emoji": True},
     }
     if b.action in PRIMARY:

@@ -1,4 +1,4 @@
-"""The App Home tab: what waits for me (my open tasks, with their buttons) and the board.
+"""The App Home tab: what waits for me (approvals, then my open tasks, with their buttons) and the board.
 
 Published on app_home_opened, so it is fresh every time the tab is opened,
 and again after a tap on one of its buttons.
@@ -10,18 +10,22 @@ from core.i18n import N_
 
 VIEW_BLOCKS = 100  # Slack's limit for a view
 HEADER_LIMIT = 150
+APPROVALS = N_("Your approvals")
 WAITING = N_("What waits for you")
 BOARD = N_("The board")
 
 
 def home_view(chat, person_id: int) -> dict:
-    """My tasks and the board, in my language, drawn for Slack."""
+    """My approvals, my tasks and the board, in my language, drawn for Slack (at most 100 blocks)."""
+    approvals = chat.handle(person_id, "/approvals", "slack")
     mine = chat.handle(person_id, "/tasks mine", "slack")
     board = chat.handle(person_id, "/board", "slack")
-    top = [header(chat.say(person_id, WAITING)), *blocks(mine, limit=VIEW_BLOCKS // 2)]
-    rest = [{"type": "divider"}, header(chat.say(person_id, BOARD))]
-    rest += blocks(board, limit=VIEW_BLOCKS - len(top) - len(rest))
-    return {"type": "home", "blocks": top + rest}
+    view = [header(chat.say(person_id, APPROVALS)), *blocks(approvals, limit=VIEW_BLOCKS // 4, part="a")]
+    view += [{"type": "divider"}, header(chat.say(person_id, WAITING))]
+    view += blocks(mine, limit=VIEW_BLOCKS // 2 - len(view), part="m")
+    view += [{"type": "divider"}, header(chat.say(person_id, BOARD))]
+    view += blocks(board, limit=VIEW_BLOCKS - len(view), part="b")
+    return {"type": "home", "blocks": view}
 
 
 def stranger_view(text: str) -> dict:

@@ -1,4 +1,4 @@
-"""Modals for what a tap cannot say alone: a comment's text, a custom snooze time.
+"""Modals for what a tap cannot say alone: a comment's text, a custom snooze time, a reject reason.
 
 The modal carries the tapped button (packed, never trusted) and where the
 card was, so the submission can redraw it. A refusal comes back as a field
@@ -17,9 +17,10 @@ INPUT_BLOCK = "tf-input"
 INPUT_ACTION = "value"
 TITLE_LIMIT = 24
 TEXT_LIMIT = 2000
-COMMENT_MAX = 4000
-TITLES = {"comment": N_("Comment"), "snooze_custom": N_("Snooze")}
-LABELS = {"comment": N_("Your comment on #%(id)s"), "snooze_custom": N_("Until when should I snooze #%(id)s?")}
+MAX_LENGTH = {"comment": 4000, "reject": 2000}  # what the core keeps of each
+TITLES = {"comment": N_("Comment"), "snooze_custom": N_("Snooze"), "reject": N_("Reject")}
+LABELS = {"comment": N_("Your comment on #%(id)s"), "snooze_custom": N_("Until when should I snooze #%(id)s?"),
+          "reject": N_("Why do you reject #%(id)s?")}
 HINTS = {"snooze_custom": N_("For example: in 3 hours, tomorrow 10:00, friday, завтра в 10:00")}
 SUBMIT, CLOSE = N_("Save"), N_("Cancel")
 
@@ -33,9 +34,10 @@ def prompt_modal(chat, person_id: int, button: Button, origin: dict) -> dict:
     def say(msgid: str, **params) -> str:
         return chat.say(person_id, msgid, **params)
 
-    element = {"type": "plain_text_input", "action_id": INPUT_ACTION, "multiline": button.action == "comment"}
-    if button.action == "comment":
-        element["max_length"] = COMMENT_MAX
+    wordy = button.action in MAX_LENGTH
+    element = {"type": "plain_text_input", "action_id": INPUT_ACTION, "multiline": wordy}
+    if wordy:
+        element["max_length"] = MAX_LENGTH[button.action]
     block = {"type": "input", "block_id": INPUT_BLOCK, "element": element,
              "label": plain(say(LABELS[button.action], id=button.task_id))}
     if button.action in HINTS:

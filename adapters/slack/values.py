@@ -28,6 +28,6 @@ def unpack(value: str | None) -> Button | None:
     return Button(label="", action=match.group(1), task_id=int(match.group(2)), arg=match.group(3))
 
 
-def action_id(row: int, column: int) -> str:
-    """Unique within a message, as Block Kit requires; the value says what it does."""
-    return f"tf.{row}.{column}"
+def action_id(row: int, column: int, part: str = "") -> str:
+    """Unique within a message or view, as Block Kit requires; the value says what it does."""
+    return f"tf.{part}{row}.{column}"

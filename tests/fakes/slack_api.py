@@ -326,10 +326,30 @@ def _check_message(params: dict) -> None:
 def _check_view(view: Any, kind: str) -> dict:
     if not isinstance(view, dict) or view.get("type") != kind:
         raise SlackError("invalid_arguments")
-    if kind == "modal" and len(view.get("title", {}).get("text", "")) > 24:
+    if kind == "modal" and any(len((view.get(key) or {}).get("text", "")) > 24 for key in ("title", "submit", "close")):
+        raise SlackError("invalid_arguments")
+    if len(view.get("private_metadata") or "") > 3000:
         raise SlackError("invalid_arguments")
     _check_blocks(view.get("blocks") or [], VIEW_BLOCKS)
     return view
+
+
+INPUT_ELEMENTS = {"plain_text_input", "static_select", "multi_static_select", "radio_buttons", "checkboxes",
+                  "datepicker", "datetimepicker", "number_input", "email_text_input", "url_text_input", "file_input"}
+
+
+def _check_input(block: dict) -> None:
+    """An input block: a label of at most 2000, one known element, at most 100 options of 75 characters."""
+    element = block.get("element") or {}
+    label = (block.get("label") or {}).get("text", "")
+    if not label or len(label) > 2000 or element.get("type") not in INPUT_ELEMENTS or not element.get("action_id"):
+        raise SlackError("invalid_blocks")
+    options = element.get("options")
+    if element["type"] in ("static_select", "multi_static_select", "radio_buttons", "checkboxes"):
+        if not options or len(options) > 100 or any(len(o["text"]["text"]) > 75 for o in options):
+            raise SlackError("invalid_blocks")
+    if len((block.get("hint") or {}).get("text", "")) > 2000:
+        raise SlackError("invalid_blocks")
 
 
 def _check_blocks(blocks: list, limit: int) -> None:
@@ -346,6 +366,8 @@ def _check_blocks(blocks: list, limit: int) -> None:
             text = (block.get("text") or {}).get("text", "")
             if not text or len(text) > SECTION_TEXT:
                 raise SlackError("invalid_blocks")
+        if block.get("type") == "input":
+            _check_input(block)
         if block.get("type") == "actions":
             elements = block.get("elements") or []
             if not elements or len(elements) > ACTION_ELEMENTS:
@@ -415,9 +437,11 @@ def block_actions(user_id: str, user_name: str, *, message: dict | None, action:
     return payload
 
 
-def view_submission(user_id: str, user_name: str, view: dict, values: dict[str, dict[str, str]]) -> dict:
-    """A modal's Submit: the view as opened, with what was typed in `state.values`."""
-    state = {block: {action: {"type": "plain_text_input", "value": value} for action, value in fields.items()}
+def view_submission(user_id: str, user_name: str, view: dict, values: dict[str, dict[str, Any]]) -> dict:
+    """A modal's Submit: the view as opened, with what was typed in `state.values` (text, or an element's
+    whole state such as {"type": "static_select", "selected_option": …})."""
+    state = {block: {action: value if isinstance(value, dict) else {"type": "plain_text_input", "value": value}
+                     for action, value in fields.items()}
              for block, fields in values.items()}
     return {
         "type": "view_submission", "team": TEAM, "api_app_id": APP_ID, "token": "verification-token-unused",

@@ -1,0 +1,133 @@
+"""A form as one Slack modal: a core sheet drawn as input blocks, and read back from `view.state`.
+
+Each field is an input block `f:<field id>` with one element, `value`:
+choices, yes/no and people are selects (the org's people by name, the value
+their handle), a date a datepicker, a number a number input, e-mail and link
+their own inputs, a file a file input, and everything else plain text read by
+the same readers as a chat answer (money, a period, table rows). Nothing read
+back is trusted: the core reads it again and answers with errors per block.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from core.chat_sheets import Sheet, SheetField
+from core.i18n import N_
+
+CALLBACK_ID = "tf.form"
+BLOCK_PREFIX = "f:"
+ACTION = "value"
+TITLE_LIMIT = 24
+LABEL_LIMIT = 2000
+HINT_LIMIT = 2000
+OPTION_LIMIT = 75
+OPTIONS_MAX = 100
+VIEW_BLOCKS = 100
+SEND, CLOSE = N_("Send"), N_("Cancel")
+
+
+def plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": True}
+
+
+def form_view(say, sheet: Sheet, *, channel: str | None = None) -> dict:
+    """The modal for a sheet; `say` translates the buttons into the person's language."""
+    blocks: list[dict] = []
+    if sheet.intro:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": sheet.intro[:HINT_LIMIT]}]})
+    blocks += [input_block(f, say) for f in sheet.fields][:VIEW_BLOCKS - len(blocks)]
+    meta = {"form": sheet.form_id, "task": sheet.task_id, "c": channel}
+    return {
+        "type": "modal", "callback_id": CALLBACK_ID, "private_metadata": json.dumps(meta),
+        "title": plain(sheet.title, TITLE_LIMIT), "submit": plain(say(SEND), TITLE_LIMIT),
+        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": blocks,
+    }
+
+
+def input_block(f: SheetField, say) -> dict:
+    block = {"type": "input", "block_id": BLOCK_PREFIX + f.id, "label": plain(f.label, LABEL_LIMIT),
+             "optional": not f.required, "element": element(f)}
+    if f.hint:
+        block["hint"] = plain(f.hint, HINT_LIMIT)
+    return block
+
+
+def element(f: SheetField) -> dict:
+    """The Block Kit element that asks for this field."""
+    if f.options:
+        options = [option(value, label) for value, label in f.options[:OPTIONS_MAX]]
+        if f.type == "yes_no":
+            return {"type": "radio_buttons", "action_id": ACTION, "options": options}
+        kind = "multi_static_select" if f.multiple else "static_select"
+        return {"type": kind, "action_id": ACTION, "options": options}
+    if f.type == "date":
+        return {"type": "datepicker", "action_id": ACTION}
+    if f.type == "number":
+        return {"type": "number_input", "action_id": ACTION, "is_decimal_allowed": True}
+    if f.type == "email":
+        return {"type": "email_text_input", "action_id": ACTION}
+    if f.type == "link":
+        return {"type": "url_text_input", "action_id": ACTION}
+    if f.type == "file":
+        return {"type": "file_input", "action_id": ACTION, "max_files": 10 if f.multiple else 1}
+    text = {"type": "plain_text_input", "action_id": ACTION, "multiline": f.type in ("long_text", "table")}
+    if f.max_length:
+        text["max_length"] = f.max_length
+    if f.initial:
+        text["initial_value"] = f.initial[:f.max_length or 3000]
+    return text
+
+
+def option(value: str, label: str) -> dict:
+    return {"text": plain(label, OPTION_LIMIT), "value": value[:150]}
+
+
+def metadata(view: dict) -> tuple[str | None, int | None, str | None]:
+    """The form, the task it is attached to and the channel it was started in (None when unreadable)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None, None, None
+    if not isinstance(meta, dict) or not isinstance(meta.get("form"), str):
+        return None, None, None
+    task = meta.get("task")
+    channel = meta.get("c")
+    return meta["form"], task if isinstance(task, int) else None, channel if isinstance(channel, str) else None
+
+
+def answers(view: dict) -> dict:
+    """Field id -> what was typed or picked, as the core's readers take it (None: left empty)."""
+    found = {}
+    values = (view.get("state") or {}).get("values") or {}
+    for block_id, actions in values.items():
+        if not block_id.startswith(BLOCK_PREFIX) or not isinstance(actions, dict):
+            continue
+        state = actions.get(ACTION)
+        if isinstance(state, dict):
+            found[block_id[len(BLOCK_PREFIX):]] = read_state(state)
+    return found
+
+
+def read_state(state: dict):
+    kind = state.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        return (state.get("selected_option") or {}).get("value")
+    if kind in ("multi_static_select", "checkboxes"):
+        return [o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict)] or None
+    if kind == "datepicker":
+        return state.get("selected_date")
+    if kind == "datetimepicker":
+        stamp = state.get("selected_date_time")
+        return datetime.fromtimestamp(stamp, timezone.utc).isoformat() if isinstance(stamp, int) else None
+    if kind == "file_input":
+        files = [f for f in state.get("files") or [] if isinstance(f, dict) and f.get("id")]
+        return [{"file_id": f["id"], "platform": "slack", "name": f.get("name"), "mime_type": f.get("mimetype"),
+                 "size": f.get("size")} for f in files] or None
+    value = state.get("value")
+    return value if isinstance(value, str) else None
+
+
+def errors(field_errors: dict[str, str], limit: int = 500) -> dict[str, str]:
+    """Core errors per field id -> `response_action: errors` per block."""
+    return {BLOCK_PREFIX + field_id: text[:limit] for field_id, text in field_errors.items()}

@@ -1,0 +1,44 @@
+"""A form's modal submitted: field errors in place, a follow-up view, or the request is sent.
+
+The answer must ride on the acknowledgement (Slack shows the errors or swaps
+the view from it), so the core reads the answers before the ack: one short
+transaction, well within Slack's 3 seconds. The request's card then goes to
+the author's DM with the bot, where its buttons and thread work like any card.
+"""
+from __future__ import annotations
+
+import logging
+
+from adapters.slack import form_modal
+from core.chat_sheets import submit_sheet
+from core.outbox import DeliveryError
+
+log = logging.getLogger(__name__)
+
+
+async def on_form_submit(ack, body, view, context) -> None:
+    teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
+    form_id, task_id, channel = form_modal.metadata(view)
+    first = next((b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None)
+    if form_id is None:  # metadata we never wrote
+        await ack(response_action="errors", errors={first: teamflow.chat.stale_button(person_id)} if first else {})
+        return
+    result = submit_sheet(teamflow.chat, person_id, form_id, task_id, form_modal.answers(view), "slack")
+    if result.errors:
+        await ack(response_action="errors", errors=form_modal.errors(result.errors))
+    elif result.refusal is not None:
+        await ack(response_action="errors", errors={first: result.refusal.text[:500]} if first else {})
+    elif result.follow_up is not None:
+        say = lambda msgid, **kw: teamflow.chat.say(person_id, msgid, **kw)  # noqa: E731
+        await ack(response_action="update", view=form_modal.form_view(say, result.follow_up, channel=channel))
+    else:
+        await ack()
+        await post_card(slack, body["user"]["id"], result.card, person_id)
+
+
+async def post_card(slack, user_id: str, card, person_id: int) -> None:
+    """The new request's card, in the author's DM with the bot."""
+    try:
+        await slack.answer(await slack.dm_channel(user_id), card, person_id)
+    except DeliveryError as exc:  # the request stands; its notices go through the outbox as usual
+        log.warning("could not show request card to %s: %s", user_id, exc)

@@ -1,0 +1,187 @@
+"""A form filled all at once, for platforms with a form UI of their own (a Slack modal).
+
+The chat asks field by field (core/chat_forms.py); a sheet shows every field
+the form asks at start in one go, and the platform hands back what was typed
+or picked, keyed by field id. Nothing handed back is trusted: each value is
+read by the same readers as typed chat text, so the same errors come back,
+now per field, in the person's language.
+
+Conditional fields (`show_if`) that only appear once other answers are known
+come in a follow-up sheet: the answers so far wait in the person's form draft
+(the same row the chat uses), so a worker that did not see the first sheet can
+take the second.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from core import chat_forms
+from core import forms as engine
+from core.clock import to_db
+from core.errors import BadInput, Forbidden
+from core.forms.context import MISSING, is_empty
+from core.forms.start import NOT_A_STARTER
+from core.forms.values import TEXT_MAX
+from core.i18n import N_, gettext_for
+from core.messages import Message
+from core.models import FormDraft, Person
+from core.render import refusal_text
+from core.views import Reader
+
+PEOPLE_LISTED = 100  # a select lists at most this many people; more, and the person is typed
+MORE_FIELDS = N_("A few more questions, from your answers so far:")
+STALE_SHEET = N_("This form was already sent or cancelled. Start it again with /form %(name)s.")
+HINTS = {
+    "money": N_("An amount and a currency, like 150 000 RUB or 1200 USD."),
+    "period": N_("Two dates, like 14.12 – 25.12."),
+    "datetime": N_("A date and time, like 31.12 15:00 or tomorrow 10:00."),
+    "date": N_("A date, like 31.12.2026 or friday."),
+    "phone": N_("Like +7 916 123-45-67."),
+    "task": N_("A task number, like #42."),
+    "person": N_("Mention a person, like @olga."),
+}
+TABLE_HINT = N_("One row per line, cells separated by |: %(columns)s")
+
+
+@dataclass(frozen=True)
+class SheetField:
+    """One field as a form UI draws it; `options` are (value, label) pairs for choices, yes/no and people."""
+
+    id: str
+    type: str
+    label: str
+    required: bool
+    hint: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    multiple: bool = False
+    max_length: int | None = None
+    initial: str | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The fields to show now; `intro` says why there is a follow-up."""
+
+    form_id: str
+    title: str
+    task_id: int | None
+    fields: tuple[SheetField, ...]
+    intro: str | None = None
+
+
+@dataclass
+class SheetResult:
+    """What a submitted sheet came to: field errors, a follow-up sheet, or the request's card."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    follow_up: Sheet | None = None
+    card: Message | None = None
+    refusal: Message | None = None
+
+
+def open_sheet(chat, person_id: int, name: str, platform: str, *, task_id: int | None = None,
+               initial: dict[str, str] | None = None) -> Sheet | Message:
+    """The first sheet of a form, or a refusal (no such form, not for this person)."""
+    def work(session: Session, reader: Reader):
+        form = _form(chat, name)
+        if not engine.may_start(session, reader.person, form):
+            raise Forbidden(NOT_A_STARTER, form=form.title)
+        _keep(chat, session, reader.person.id, form.id, task_id, {})
+        fields = engine.fields_to_ask(form, {})
+        return _sheet(session, reader, form, task_id, fields, initial or {})
+    return chat._guard(person_id, platform, work)
+
+
+def submit_sheet(chat, person_id: int, form_id: str, task_id: int | None, answers: dict, platform: str) -> SheetResult:
+    """Read every answer; errors per field, else the next sheet, else the request is started."""
+    result = SheetResult()
+
+    def work(session: Session, reader: Reader):
+        form = _form(chat, form_id)
+        draft = session.get(FormDraft, reader.person.id)
+        if draft is None or draft.form_id != form.id or draft.task_id != task_id:
+            raise BadInput(STALE_SHEET, name=form.id)
+        values, shown = dict(draft.values), set(draft.answered)
+        ctx = engine.Context(session, reader.person.id, chat.clock(), reader.tz)
+        for field_ in form.fields:
+            if field_.id not in answers:
+                continue
+            shown.add(field_.id)
+            raw = answers[field_.id]
+            try:
+                if is_empty(raw):
+                    if field_.required:
+                        raise BadInput(MISSING, field=field_.label)
+                    values.pop(field_.id, None)
+                else:
+                    values[field_.id] = engine.read_value(ctx, field_, raw)
+            except BadInput as exc:
+                result.errors[field_.id] = refusal_text(exc, reader.lang, reader.platform)
+        if result.errors:
+            return None  # the draft stays as it was; the sheet stays open to fix
+        draft.values, draft.answered, draft.updated_at = values, sorted(shown), to_db(chat.clock())
+        session.add(draft)
+        more = [f for f in engine.fields_to_ask(form, values) if f.id not in shown]
+        if more:
+            result.follow_up = _sheet(session, reader, form, task_id, more, {},
+                                      intro=chat._headline(reader, MORE_FIELDS))
+            return None
+        result.card = chat_forms._submit(chat, session, reader, None)
+        return None
+
+    refusal = chat._guard(person_id, platform, work)
+    if refusal is not None:
+        result.refusal = refusal
+    return result
+
+
+def _form(chat, name: str):
+    form = chat_forms._forms(chat).get((name or "").strip().lower())
+    if form is None:
+        raise BadInput(chat_forms.UNKNOWN_FORM, name=(name or "").split()[0][:40] if (name or "").split() else "")
+    return form
+
+
+def _keep(chat, session: Session, person_id: int, form_id: str, task_id: int | None, values: dict) -> None:
+    """Start (or restart) the person's draft: the answers of a first sheet wait there for the follow-up."""
+    draft = session.get(FormDraft, person_id) or FormDraft(person_id=person_id, form_id=form_id,
+                                                           updated_at=to_db(chat.clock()))
+    draft.form_id, draft.task_id, draft.values, draft.answered = form_id, task_id, dict(values), []
+    draft.updated_at = to_db(chat.clock())
+    session.add(draft)
+
+
+def _sheet(session: Session, reader: Reader, form, task_id, fields, initial: dict, intro: str | None = None) -> Sheet:
+    return Sheet(form_id=form.id, title=form.title.text(reader.lang), task_id=task_id, intro=intro,
+                 fields=tuple(_field(session, reader, f, initial.get(f.id)) for f in fields))
+
+
+def _field(session: Session, reader: Reader, f, initial: str | None) -> SheetField:
+    say = gettext_for(reader.lang)
+    hint = f.hint.text(reader.lang) if f.hint else None
+    options: tuple[tuple[str, str], ...] = ()
+    kind = f.type
+    if f.type in ("choice", "multi_choice"):
+        options = tuple((o.id, o.label.text(reader.lang)) for o in f.options)
+    elif f.type == "yes_no":
+        options = (("yes", say(N_("Yes"))), ("no", say(N_("No"))))
+    elif f.type == "person":
+        people = _people(session)
+        if len(people) <= PEOPLE_LISTED:
+            options = tuple((p.handle, p.name) for p in people)
+        else:
+            kind, hint = "person_typed", hint or say(HINTS["person"])
+    elif f.type == "table":
+        hint = hint or say(TABLE_HINT, columns=" | ".join(c.label.text(reader.lang) for c in f.columns))
+    elif f.type in HINTS and f.type != "person":
+        hint = hint or say(HINTS[f.type])
+    max_length = int(f.max) if f.type in TEXT_MAX and f.max is not None else TEXT_MAX.get(f.type)
+    return SheetField(id=f.id, type=kind, label=f.label.text(reader.lang), required=f.required, hint=hint,
+                      options=options, multiple=f.multiple or f.type == "multi_choice", max_length=max_length,
+                      initial=initial)
+
+
+def _people(session: Session) -> list[Person]:
+    return list(session.exec(select(Person).where(Person.active == True).order_by(Person.name)))  # noqa: E712
