@@ -17,6 +17,7 @@ from core import announcements, cards, chat_forms, invites, queries, recurring, 
 from core.clock import Clock
 from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
+from core.forms import notices as forms_notices
 from core.i18n import N_, gettext_for, normalize
 from core.messages import CANCELLED, PROMPTS, STALE_BUTTON, Message
 from core.models import Person
@@ -224,6 +225,8 @@ class Chat:
 
     def _show(self, session, reader, cmd):
         task = tasks.visible_task(session, reader.person, parse_id(cmd.args))
+        if chat_forms.is_request(session, task.id):  # its fields, where it is on its route, then its history
+            return forms_notices.card(self, session, task, reader, history=history_view(session, task, reader))
         return self.card(session, task, reader, history=True)
 
     def _simple(self, session, reader, cmd, use_case, headline: str):

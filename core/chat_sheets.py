@@ -13,7 +13,7 @@ take the second.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, select
 
@@ -21,11 +21,15 @@ from core import chat_forms
 from core import forms as engine
 from core.clock import to_db
 from core.errors import BadInput, Forbidden
+from core.forms.buttons import STEP_ARG
 from core.forms.context import MISSING, is_empty
+from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
+from core.forms.submission import required_at
+from core.forms.work import fills
 from core.forms.values import TEXT_MAX
 from core.i18n import N_, gettext_for
-from core.messages import Message
+from core.messages import STALE_BUTTON, Message
 from core.models import FormDraft, Person
 from core.render import refusal_text
 from core.views import Reader
@@ -185,3 +189,80 @@ def _field(session: Session, reader: Reader, f, initial: str | None) -> SheetFie
 
 def _people(session: Session) -> list[Person]:
     return list(session.exec(select(Person).where(Person.active == True).order_by(Person.name)))  # noqa: E712
+
+
+# ----- a work step's fields ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepSheet:
+    """The fields a work step's person fills before saying Done (the payment order, the documents)."""
+
+    task_id: int
+    step_arg: str  # "s17": the step instance, so an old modal cannot finish a later step
+    title: str
+    fields: tuple[SheetField, ...]
+
+
+def open_step_sheet(chat, person_id: int, task_id: int, step_arg: str, platform: str) -> StepSheet | Message | None:
+    """The step's fields to fill, a refusal (not your step), or None when the step fills nothing."""
+    def work(session: Session, reader: Reader):
+        walk, step = _work_step(chat, session, reader, task_id, step_arg)
+        names = fills(walk.form, step)
+        fields = [f for f in walk.form.fields if f.id in names]
+        if not fields:
+            return None
+        stage = walk.form.index(step.id)
+        shown = tuple(replace(_field(session, reader, f, None),
+                              required=required_at(walk.form, f, stage) and f.type != "file") for f in fields)
+        return StepSheet(task_id=task_id, step_arg=step_arg, title=step.label.text(reader.lang), fields=shown)
+    return chat._guard(person_id, platform, work)
+
+
+def submit_step_sheet(chat, person_id: int, task_id: int, step_arg: str, answers: dict, platform: str) -> SheetResult:
+    """Done with the step, with what was filled: errors per field, a refusal, or the request's card."""
+    result = SheetResult()
+
+    def work(session: Session, reader: Reader):
+        ctx = engine.Context(session, reader.person.id, chat.clock(), reader.tz)
+        walk, step = _work_step(chat, session, reader, task_id, step_arg)
+        allowed = fills(walk.form, step)
+        values = {}
+        for name, raw in answers.items():
+            field_ = walk.form.field(name)
+            if field_ is None or name not in allowed or is_empty(raw):
+                continue
+            try:
+                values[name] = engine.read_value(ctx, field_, raw)
+            except BadInput as exc:
+                result.errors[name] = refusal_text(exc, reader.lang, reader.platform)
+        if result.errors:
+            return None
+        try:
+            out = engine.complete_step(session, reader.person.id, task_id, now=chat.clock(),
+                                       step_id=int(step_arg[1:]), values=values, tz=reader.tz)
+        except BadInput as exc:  # a field the step needs is still empty: said under the first one
+            first = next((f for f in walk.form.fields if f.id in allowed), None)
+            result.errors[first.id if first else ""] = refusal_text(exc, reader.lang, reader.platform)
+            return None
+        headline = chat._headline(reader, chat_forms.HEADLINES["complete"] if out.changed else chat_forms.REPEATED,
+                                  id=task_id)
+        result.card = chat_forms.request_card(chat, session, out.task, reader, headline)
+        return None
+
+    refusal = chat._guard(person_id, platform, work)
+    if refusal is not None:
+        result.refusal = refusal
+    return result
+
+
+def _work_step(chat, session: Session, reader: Reader, task_id: int, step_arg: str):
+    """The request's walk and the work step this person may finish now; refusals as the core words them."""
+    found = STEP_ARG.match(step_arg or "")
+    if found is None:
+        raise BadInput(STALE_BUTTON)
+    walk, row, _assignee = prepare(session, reader.person.id, task_id, int(found.group(1)), ("work",), chat.clock())
+    step = walk.form.step(row.step_key)
+    if step is None:
+        raise BadInput(STALE_BUTTON)
+    return walk, step

@@ -232,3 +232,43 @@ async def test_an_author_on_slack_and_her_manager_on_telegram_share_one_request(
         assert "completed" in slack.text(slack.last(slack.dm("olga")))
         with slack.app.store.session() as session:  # one request, decided once on each platform
             assert [(d.outcome) for d in session.exec(select(StepDecision).order_by(StepDecision.id))] == ["approve", "ack"]
+
+
+PAYMENT = {"payee": "Dental Supply LLC", "amount": "15 000 RUB", "purpose": "Aligner trays, December batch",
+           "pay_by": "18.12.2026", "invoice": "invoice-118.pdf", "budget_item": "Materials"}
+
+
+async def test_a_payment_is_approved_paid_and_closed_with_its_fields_filled_in_modals(slack):
+    await slack.command("pavel", "/form payment_request")
+    modal = slack.modal("pavel")
+    assert inputs(modal)["pay_by"]["element"]["type"] == "datepicker"
+    assert inputs(modal)["invoice"]["element"]["type"] == "file_input"
+    assert (await slack.fill("pavel", modal, PAYMENT)).text == ""
+    await slack.deliver()
+    manager = slack.last(slack.dm("olga"))
+    await slack.tap("olga", manager, "Approve")
+    await slack.deliver()
+    pay = slack.last(slack.dm("maria"))  # the accountant's work step
+    assert "Шаг 2 из 3 — Оплата" in slack.text(pay)  # Maria reads Russian
+    await slack.tap("maria", pay, "Готово")
+    order = slack.modal("maria")  # Done opens the fields the step fills
+    assert set(inputs(order)) == {"payment_order"}
+    assert (await slack.fill("maria", order, {"payment_order": "order-5521.pdf"})).text == ""
+    redrawn = slack.text(slack.fake.message(pay["channel"], pay["ts"]))
+    assert "order-5521.pdf" in redrawn
+    await slack.deliver()
+    closing = slack.last(slack.dm("maria"))
+    await slack.tap("maria", closing, "Готово")
+    docs = slack.modal("maria")
+    assert set(inputs(docs)) == {"closing_kinds", "closing_documents"}
+    assert inputs(docs)["closing_kinds"]["element"]["type"] == "multi_static_select"
+    missing = await slack.fill("maria", docs, {"closing_documents": ["act.pdf"]})
+    assert list(missing.json()["errors"]) == ["f:closing_kinds"]  # required from this step
+    done = await slack.fill("maria", docs, {"closing_kinds": ["Акт", "Накладная"], "closing_documents": ["act.pdf"]})
+    assert done.text == ""
+    await slack.deliver()
+    told = "\n".join(slack.text(m) for m in slack.fake.sent(slack.dm("pavel")))
+    assert "завершена" in told or "completed" in told
+    await slack.command("pavel", "/show 1")
+    shown = slack.text(slack.last(GENERAL))
+    assert "Акт, Накладная" in shown and "act.pdf" in shown and "order-5521.pdf" in shown

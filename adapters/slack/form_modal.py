@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from core.chat_sheets import Sheet, SheetField
+from core.chat_sheets import Sheet, SheetField, StepSheet
 from core.i18n import N_
 
 CALLBACK_ID = "tf.form"
+STEP_CALLBACK_ID = "tf.step"
 BLOCK_PREFIX = "f:"
 ACTION = "value"
 TITLE_LIMIT = 24
@@ -24,7 +25,7 @@ HINT_LIMIT = 2000
 OPTION_LIMIT = 75
 OPTIONS_MAX = 100
 VIEW_BLOCKS = 100
-SEND, CLOSE = N_("Send"), N_("Cancel")
+SEND, CLOSE, DONE = N_("Send"), N_("Cancel"), N_("Done")
 
 
 def plain(text: str, limit: int) -> dict:
@@ -43,6 +44,27 @@ def form_view(say, sheet: Sheet, *, channel: str | None = None) -> dict:
         "title": plain(sheet.title, TITLE_LIMIT), "submit": plain(say(SEND), TITLE_LIMIT),
         "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": blocks,
     }
+
+
+def step_view(say, sheet: StepSheet, origin: dict) -> dict:
+    """The modal a work step's Done opens: the fields the step fills, then Done."""
+    meta = {"task": sheet.task_id, "s": sheet.step_arg, **origin}
+    return {
+        "type": "modal", "callback_id": STEP_CALLBACK_ID, "private_metadata": json.dumps(meta),
+        "title": plain(sheet.title, TITLE_LIMIT), "submit": plain(say(DONE), TITLE_LIMIT),
+        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": [input_block(f, say) for f in sheet.fields][:VIEW_BLOCKS],
+    }
+
+
+def step_metadata(view: dict) -> tuple[int | None, str | None, dict]:
+    """The task, the step ("s17") and where the card was, from a step modal (None when unreadable)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None, None, {}
+    if not isinstance(meta, dict) or not isinstance(meta.get("task"), int) or not isinstance(meta.get("s"), str):
+        return None, None, {}
+    return meta.pop("task"), meta.pop("s"), meta
 
 
 def input_block(f: SheetField, say) -> dict:

@@ -83,3 +83,11 @@ async def redraw(teamflow, slack, origin: Origin, person_id: int, user_id: str, 
         return True
     return False
 
+
+
+async def post_to_dm(slack, user_id: str, message: Message, person_id: int) -> None:
+    """A card for this person, in their DM with the bot (where its buttons and thread work as anywhere)."""
+    try:
+        await slack.answer(await slack.dm_channel(user_id), message, person_id)
+    except DeliveryError as exc:  # what it reports stands; its notices go through the outbox as usual
+        log.warning("could not show a card to %s: %s", user_id, exc)

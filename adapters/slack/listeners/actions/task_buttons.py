@@ -7,10 +7,12 @@ the trigger_id is fresh.
 """
 from __future__ import annotations
 
+from adapters.slack.form_modal import step_view
 from adapters.slack.modals import prompt_modal
 from adapters.slack.replies import Origin, redraw, tell
 from adapters.slack.values import unpack
-from core.messages import Message
+from core.chat_sheets import StepSheet, open_step_sheet
+from core.messages import Button, Message
 
 
 async def on_tap(ack, body, action, context, respond) -> None:
@@ -19,6 +21,8 @@ async def on_tap(ack, body, action, context, respond) -> None:
     button, origin = unpack(action.get("value")), Origin.of(body)
     if button is None:
         await tell(slack, body, Message(teamflow.chat.stale_button(person_id), kind="refusal"), respond)
+        return
+    if button.action == "done_step" and await open_step(teamflow, slack, person_id, button, body, origin, respond):
         return
     command = button.command()
     if command is None:
@@ -30,3 +34,16 @@ async def on_tap(ack, body, action, context, respond) -> None:
         return
     if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"], button.task_id):
         await tell(slack, body, answer, respond)  # a tap in a list: the card, for this person only
+
+
+async def open_step(teamflow, slack, person_id: int, button: Button, body: dict, origin: Origin, respond) -> bool:
+    """Done on a work step that fills fields opens them in a modal; False when the step fills nothing."""
+    sheet = open_step_sheet(teamflow.chat, person_id, button.task_id, button.arg, "slack")
+    if sheet is None:
+        return False
+    if not isinstance(sheet, StepSheet):  # not this person's step (any more): said to them alone
+        await tell(slack, body, sheet, respond)
+        return True
+    say = lambda msgid, **kw: teamflow.chat.say(person_id, msgid, **kw)  # noqa: E731
+    await slack.open_modal(body["trigger_id"], step_view(say, sheet, origin.metadata()))
+    return True

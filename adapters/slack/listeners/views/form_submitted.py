@@ -7,13 +7,9 @@ the author's DM with the bot, where its buttons and thread work like any card.
 """
 from __future__ import annotations
 
-import logging
-
 from adapters.slack import form_modal
+from adapters.slack.replies import post_to_dm
 from core.chat_sheets import submit_sheet
-from core.outbox import DeliveryError
-
-log = logging.getLogger(__name__)
 
 
 async def on_form_submit(ack, body, view, context) -> None:
@@ -33,12 +29,4 @@ async def on_form_submit(ack, body, view, context) -> None:
         await ack(response_action="update", view=form_modal.form_view(say, result.follow_up, channel=channel))
     else:
         await ack()
-        await post_card(slack, body["user"]["id"], result.card, person_id)
-
-
-async def post_card(slack, user_id: str, card, person_id: int) -> None:
-    """The new request's card, in the author's DM with the bot."""
-    try:
-        await slack.answer(await slack.dm_channel(user_id), card, person_id)
-    except DeliveryError as exc:  # the request stands; its notices go through the outbox as usual
-        log.warning("could not show request card to %s: %s", user_id, exc)
+        await post_to_dm(slack, body["user"]["id"], result.card, person_id)
