@@ -3,13 +3,17 @@
 Registered into `Chat.handlers` by `register`; the same words on every platform.
 A form is filled field by field: the draft lives in the database (one per
 person), plain text from a person with an open draft answers its next field.
+A choice, yes/no or person question also offers its answers as buttons
+(`/pick <field position> <answer>`), and every question Skip, Back and Cancel,
+the summary Send, Back and Cancel. A button names the question it was on, so
+a tap on an old one changes nothing: the adapters draw them on any platform.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import forms as engine
 from core.clock import to_db
@@ -17,9 +21,9 @@ from core.errors import BadInput, Forbidden
 from core.forms import notices
 from core.forms.start import NOT_A_STARTER
 from core.forms.views import step_label
-from core.i18n import N_
-from core.messages import Message
-from core.models import FormDraft, Task
+from core.i18n import N_, gettext_for
+from core.messages import Button, Message
+from core.models import FormDraft, Person, Task
 from core.render import refusal_text
 from core.views import Reader, when
 
@@ -39,6 +43,13 @@ NEEDS_ID = N_("Give the request number: /%(name)s 42")
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
 REPEATED = N_("Already recorded; nothing changed.")
+STALE_QUESTION = N_("That button is from a question already answered; nothing changed. Answer the last question.")
+NOT_AN_ANSWER = N_("That is not an answer to this question; nothing changed.")
+PICKED = N_("%(field)s: %(answer)s")
+PICK_ARGS = re.compile(r"^(\d{1,9})\s+([\w-]{1,32})$")
+POSITION = re.compile(r"^\d{1,9}$")
+SUMMARY = 0  # the position the summary's buttons carry
+PEOPLE_BUTTONS = 12  # more people than this: type a @mention, as a long list of keys helps nobody
 HEADLINES = {
     "approve": N_("You approved #%(id)s."),
     "reject": N_("You rejected #%(id)s."),
@@ -54,6 +65,7 @@ def register(chat) -> None:
         "form": lambda s, r, c: _form(chat, s, r, c), "escalate": lambda s, r, c: _escalate(chat, s, r, c),
         "cancel": lambda s, r, c: _cancel(chat, s, r, c), "back": lambda s, r, c: _back(chat, s, r, c),
         "skip": lambda s, r, c: _skip(chat, s, r, c), "submit": lambda s, r, c: _submit(chat, s, r, c),
+        "pick": lambda s, r, c: _pick(chat, s, r, c),
         "approvals": lambda s, r, c: _approvals(chat, s, r, c),
         "approve": lambda s, r, c: _step(chat, s, r, c, "approve"),
         "reject": lambda s, r, c: _step(chat, s, r, c, "reject"),
@@ -76,7 +88,7 @@ def answer_draft(chat, session: Session, reader: Reader, text: str) -> Message |
         value = engine.read_value(_ctx(chat, session, reader), field, text)
     except BadInput as exc:  # re-ask with what was wrong; the draft stays as it was
         error = refusal_text(exc, reader.lang, reader.platform)
-        return Message(text=error + "\n" + _question(chat, reader, form, field), kind="refusal")
+        return _question_message(chat, session, reader, form, draft, field, error, kind="refusal")
     _answer(chat, draft, field.id, value)
     session.add(draft)
     return _ask_next(chat, session, reader, form, draft)
@@ -161,11 +173,99 @@ def _question(chat, reader, form, field) -> str:
 def _ask_next(chat, session, reader, form, draft, headline: str = "") -> Message:
     field = _next_field(form, draft)
     if field is not None:
-        text = _question(chat, reader, form, field)
-        return Message(text=(headline + "\n" if headline else "") + text, kind="text")
+        return _question_message(chat, session, reader, form, draft, field, headline)
     rows = engine.summary(session, form, draft.values, reader.lang, reader.tz)
     text = chat.render("form_summary", reader, form=form.title.text(reader.lang), fields=rows, task_id=draft.task_id)
-    return Message(text=(headline + "\n" if headline else "") + text, kind="text")
+    return Message(text=(headline + "\n" if headline else "") + text, buttons=_summary_buttons(reader, draft),
+                   kind="text")
+
+
+def _question_message(chat, session, reader, form, draft, field, headline: str = "", kind: str = "text") -> Message:
+    """The question with its buttons: the answers to tap, then Skip, Back and Cancel."""
+    text = (headline + "\n" if headline else "") + _question(chat, reader, form, field)
+    return Message(text=text, buttons=_question_buttons(session, reader, form, draft, field), kind=kind)
+
+
+# ----- buttons while filling --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One tappable answer: what the button carries, shows, and stores."""
+
+    arg: str
+    label: str
+    value: object
+
+
+def _position(form, field) -> int:
+    """The field's place in the form file (1-based): the same however show_if hides others."""
+    return next(n for n, f in enumerate(form.fields, 1) if f.id == field.id)
+
+
+def _picks(session, reader, field) -> list[Pick]:
+    """The answers a field offers as buttons; empty when it is answered by typing."""
+    _ = gettext_for(reader.lang)
+    if field.type == "choice":
+        return [Pick(o.id if len(o.id) <= 32 else str(n), o.label.text(reader.lang), o.id)
+                for n, o in enumerate(field.options, 1)]
+    if field.type == "yes_no":
+        return [Pick("yes", _("Yes"), True), Pick("no", _("No"), False)]
+    if field.type == "person" and not field.multiple:
+        return [Pick(str(p.id), p.name, p.handle) for p in _people_to_pick(session)]
+    return []
+
+
+def _people_to_pick(session) -> list[Person]:
+    """Everyone a person field takes (any active member), or nobody when they would not fit on keys."""
+    people = session.exec(select(Person).where(Person.active == True)  # noqa: E712
+                          .order_by(Person.name, Person.id).limit(PEOPLE_BUTTONS + 1)).all()
+    return list(people) if len(people) <= PEOPLE_BUTTONS else []
+
+
+def _question_buttons(session, reader, form, draft, field) -> list[list[Button]]:
+    _ = gettext_for(reader.lang)
+    at = _position(form, field)
+    answers = [Button(p.label, "pick", at, p.arg) for p in _picks(session, reader, field)]
+    controls = [Button(_("Skip"), "skip_field", at)] if not field.required else []
+    if draft.answered:
+        controls.append(Button(_("Back"), "back_field", at))
+    controls.append(Button(_("Cancel"), "cancel_form", 0))
+    return [answers[i:i + 2] for i in range(0, len(answers), 2)] + [controls]
+
+
+def _summary_buttons(reader, draft) -> list[list[Button]]:
+    _ = gettext_for(reader.lang)
+    back = [Button(_("Back"), "back_field", SUMMARY)] if draft.answered else []
+    return [[Button(_("Send"), "submit_form", 0), *back, Button(_("Cancel"), "cancel_form", 0)]]
+
+
+def _on_screen(form, draft, args: str) -> None:
+    """A tapped Skip or Back names the question it was on: refuse it unless that is still the one asked."""
+    if not POSITION.match(args.strip()):
+        return  # typed: whatever is asked now
+    field = _next_field(form, draft)
+    if int(args) != (_position(form, field) if field else SUMMARY):
+        raise BadInput(STALE_QUESTION)
+
+
+def _pick(chat, session, reader, cmd):
+    """A tapped answer: `/pick <position> <arg>`, checked against the question asked now."""
+    draft, form = _draft(chat, session, reader)
+    found = PICK_ARGS.match(cmd.args.strip())
+    if found is None:
+        raise BadInput(NOT_AN_ANSWER)
+    field = _next_field(form, draft)
+    if field is None or int(found.group(1)) != _position(form, field):
+        raise BadInput(STALE_QUESTION)
+    pick = next((p for p in _picks(session, reader, field) if p.arg == found.group(2)), None)
+    if pick is None:
+        raise BadInput(NOT_AN_ANSWER)
+    value = engine.check_value(_ctx(chat, session, reader), field, pick.value)
+    _answer(chat, draft, field.id, value)
+    session.add(draft)
+    echo = chat._headline(reader, PICKED, field=field.label.text(reader.lang), answer=pick.label)
+    return _ask_next(chat, session, reader, form, draft, echo)
 
 
 def _draft(chat, session, reader):
@@ -184,6 +284,7 @@ def _cancel(chat, session, reader, cmd):
 
 def _back(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
+    _on_screen(form, draft, cmd.args)
     if not draft.answered:
         raise BadInput(NOTHING_BACK)
     last = draft.answered[-1]
@@ -195,6 +296,7 @@ def _back(chat, session, reader, cmd):
 
 def _skip(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
+    _on_screen(form, draft, cmd.args)
     field = _next_field(form, draft)
     if field is None:
         raise BadInput(NOT_FINISHED)

@@ -31,7 +31,19 @@ ACTIONS = {
     "ack": "/ack {id} {arg}",
     "done_step": "/complete {id} {arg}",
     "decide": "/decide {id} {arg}",
+    # Filling a form (core/chat_forms.py): `task_id` holds the asked field's
+    # position in the form (0: the summary), so a tap on an old question is
+    # refused as stale; `arg` names the answer (an option, yes/no, a person).
+    "pick": "/pick {id} {arg}",
+    "skip_field": "/skip {id}",
+    "back_field": "/back {id}",
+    "submit_form": "/submit",
+    "cancel_form": "/cancel",
 }
+# A tap on these answers with the next question (or the summary, or the sent
+# request): adapters show that answer as a new message instead of redrawing
+# the tapped one, which is no task card.
+FILLING = frozenset({"pick", "skip_field", "back_field", "submit_form", "cancel_form"})
 PROMPTS = {
     "comment": N_("Type your comment for #%(id)s (or /cancel):"),
     "snooze_custom": N_("Until when should I snooze #%(id)s? For example: in 3 hours, завтра в 10:00 (or /cancel)"),

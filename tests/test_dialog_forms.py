@@ -1,8 +1,16 @@
 """Forms and approvals through the console chat, as tables of turns."""
 from __future__ import annotations
 
-import pytest
+import re
+from dataclasses import replace
 
+import pytest
+from sqlmodel import select
+
+from adapters.slack.values import pack, unpack
+from adapters.telegram.callbacks import TaskAction
+from core.forms import load_forms
+from core.models import FormDraft, Person
 from tests.dialog import Dialog, Turn
 
 
@@ -121,3 +129,184 @@ def test_a_form_is_attached_to_an_existing_task(dialog):
         Turn("olga", "/submit", sees={"olga": ["The form is attached to task #1.", "Quarterly leave planning"],
                                       "ivan": ["Согласование руководителя"]}),
     ])
+
+
+# ----- buttons while filling: answers, Skip, Back, Cancel and Send by tap -------------------------------
+
+TRIP = """
+id: trip
+title: {en: Business trip, ru: Командировка}
+task_title: {en: "Trip: {city}", ru: "Командировка: {city}"}
+fields:
+  - id: transport
+    type: choice
+    label: {en: Transport, ru: Транспорт}
+    required: true
+    options:
+      - {id: train, label: {en: Train, ru: Поезд}}
+      - {id: plane, label: {en: Plane, ru: Самолёт}}
+      - {id: car, label: {en: Car, ru: Машина}}
+  - id: hotel
+    type: yes_no
+    label: {en: Hotel needed, ru: Нужна гостиница}
+    required: true
+  - id: nights
+    type: number
+    label: {en: Nights, ru: Ночей}
+  - id: companion
+    type: person
+    label: {en: Travels with, ru: Попутчик}
+  - id: city
+    type: text
+    label: {en: City, ru: Город}
+    required: true
+route:
+  - id: manager
+    kind: approve
+    label: {en: Manager approval, ru: Согласование руководителя}
+    who: manager
+"""
+
+NOT_AN_ANSWER = "That is not an answer to this question; nothing changed."
+STALE = "That button is from a question already answered; nothing changed."
+
+
+@pytest.fixture
+def trip(app, messenger, tmp_path):
+    """The demo app with one more form: a choice, a yes/no, a number, a person and a text."""
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "trip.yaml").write_text(TRIP, encoding="utf-8")
+    app.chat.forms = load_forms(extra_dir=tmp_path / "forms")
+    return Dialog(app, messenger)
+
+
+def key(screen: str, label: str) -> str:
+    """The number of the newest button called `label` on a console screen (what a person types to tap it)."""
+    found = re.findall(r"\[(\d+)\] " + re.escape(label) + r"(?=  |\n|$)", screen)
+    assert found, f"no button {label!r} on:\n{screen}"
+    return found[-1]
+
+
+def draft_values(app, handle: str) -> dict | None:
+    """The values of the person's unsent form (None: no form is being filled)."""
+    with app.store.session() as session:
+        person = session.exec(select(Person).where(Person.handle == handle)).one()
+        draft = session.get(FormDraft, person.id)
+        return dict(draft.values) if draft else None
+
+
+def test_a_form_is_filled_by_taps_and_sent_from_its_summary(trip):
+    screen = trip.say("olga", "/form trip")["olga"]
+    assert "(1/5) Transport" in screen and "Back" not in screen and "Skip" not in screen
+    for label in ("Train", "Plane", "Car", "Cancel"):
+        key(screen, label)
+    screen = trip.say("olga", key(screen, "Plane"))["olga"]  # a choice picked by its number
+    assert "Transport: Plane" in screen and "(2/5) Hotel needed" in screen
+    screen = trip.say("olga", key(screen, "Yes"))["olga"]
+    assert "Hotel needed: Yes" in screen and "(3/5) Nights (optional" in screen
+    assert {"Skip", "Back", "Cancel"} <= set(re.findall(r"\] (\w+)", screen))
+    screen = trip.say("olga", "3")["olga"]  # a typed number is the answer, never a tap on button 3
+    assert "(4/5) Travels with (optional" in screen
+    screen = trip.say("olga", key(screen, "Pavel Smirnov"))["olga"]  # a person by tap
+    assert "Travels with: Pavel Smirnov" in screen and "(5/5) City" in screen
+    screen = trip.say("olga", "Kazan")["olga"]
+    for line in ("Check “Business trip”:", "Transport: Plane", "Hotel needed: yes", "Nights: 3",
+                 "Travels with: Pavel Smirnov", "City: Kazan"):
+        assert line.lower() in screen.lower()
+    trip.play([Turn("olga", key(screen, "Send"), sees={
+        "olga": ["Request #1 is sent.", "Trip: Kazan"], "ivan": ["Согласование руководителя"]})])
+    assert draft_values(trip.app, "olga") is None
+
+
+def test_skip_back_and_cancel_work_by_tap(trip):
+    screen = trip.say("olga", "/form trip")["olga"]
+    screen = trip.say("olga", key(screen, "Train"))["olga"]
+    screen = trip.say("olga", key(screen, "No"))["olga"]
+    # A question to type (a number): its keys are the commands, so a typed digit stays the answer.
+    assert "(3/5) Nights" in screen and "[/skip] Skip  [/back] Back  [/cancel] Cancel" in screen
+    screen = trip.say("olga", "/skip")["olga"]
+    assert "(4/5) Travels with" in screen
+    screen = trip.say("olga", key(screen, "Back"))["olga"]  # back to Nights, skipped before
+    assert "(3/5) Nights" in screen and draft_values(trip.app, "olga") == {"transport": "train", "hotel": False}
+    screen = trip.say("olga", "2")["olga"]
+    screen = trip.say("olga", key(screen, "Skip"))["olga"]  # nobody travels with her
+    summary = trip.say("olga", "Omsk")["olga"]
+    assert "Check “Business trip”:" in summary and "Travels with" not in summary
+    assert "(5/5) City" in trip.say("olga", key(summary, "Back"))["olga"]
+    screen = trip.say("olga", "/back")["olga"]
+    assert "(4/5) Travels with" in screen and draft_values(trip.app, "olga") == {
+        "transport": "train", "hotel": False, "nights": 2}
+    screen = trip.say("olga", key(screen, "Cancel"))["olga"]
+    assert "The form is cancelled; nothing was sent." in screen and draft_values(trip.app, "olga") is None
+
+
+def test_the_summary_goes_back_by_tap_and_a_digit_answers_a_question_to_type(trip):
+    for typed in ("/form trip", "car", "yes", "/skip", "/skip"):
+        trip.say("olga", typed)
+    summary = trip.say("olga", "Perm")["olga"]
+    screen = trip.say("olga", key(summary, "Back"))["olga"]
+    assert "(5/5) City" in screen
+    assert "Some fields are still empty" in trip.say("olga", "/submit")["olga"]
+    screen = trip.say("olga", key(summary, "Send"))["olga"]  # a digit on a question to type is its answer
+    assert "City: " + key(summary, "Send") in screen and draft_values(trip.app, "olga")["city"] == key(summary, "Send")
+
+
+def test_a_tap_on_a_question_already_answered_is_refused_and_changes_nothing(trip):
+    first = trip.say("olga", "/form trip")["olga"]
+    second = trip.say("olga", key(first, "Plane"))["olga"]
+    trip.say("olga", key(second, "Yes"))
+    assert "(4/5) Travels with" in trip.say("olga", "/skip")["olga"]  # a question with keys: digits tap
+    for stale in (key(first, "Train"), key(second, "No"), key(second, "Back")):
+        screen = trip.say("olga", stale)["olga"]
+        assert STALE in screen
+    assert draft_values(trip.app, "olga") == {"transport": "plane", "hotel": True}
+
+
+@pytest.mark.parametrize("answered, forged, refusal", [
+    ((), "/pick 1 boat", NOT_AN_ANSWER),  # no such option
+    ((), "/pick 1 99", NOT_AN_ANSWER),  # nor such an index
+    ((), "/pick 1 a:b", NOT_AN_ANSWER),  # not the shape a key has
+    ((), "/pick 1", NOT_AN_ANSWER),
+    ((), "/pick 2 yes", STALE),  # an answer to another field than the one asked
+    ((), "/skip 5", STALE),
+    (("train", "yes", "/skip"), "/pick 4 999999", NOT_AN_ANSWER),  # a person id nobody has
+    (("train", "yes", "/skip"), "/pick 4 yes", NOT_AN_ANSWER),  # a yes for a person
+    (("train", "yes", "/skip"), "/back 0", STALE),  # the summary's Back, before there is a summary
+])
+def test_a_forged_tap_is_refused_and_changes_nothing(trip, answered, forged, refusal):
+    for typed in ("/form trip", *answered):
+        trip.say("olga", typed)
+    before = draft_values(trip.app, "olga")
+    assert refusal in trip.say("olga", forged)["olga"]
+    assert draft_values(trip.app, "olga") == before
+
+
+def test_question_buttons_speak_the_readers_language(trip):
+    screen = trip.say("pavel", "/form trip")["pavel"]
+    assert key(screen, "Поезд") and key(screen, "Отмена")
+    screen = trip.say("pavel", key(screen, "Самолёт"))["pavel"]
+    assert "Транспорт: Самолёт" in screen and key(screen, "Да") and key(screen, "Нет") and key(screen, "Назад")
+    for typed in ("да", "/skip", "/skip", "Казань"):
+        screen = trip.say("pavel", typed)["pavel"]
+    assert key(screen, "Отправить") and key(screen, "Назад") and key(screen, "Отмена")
+
+
+def test_a_person_field_offers_no_keys_when_the_team_is_too_big(trip, app, clock):
+    with app.store.session() as session:
+        for n in range(12):
+            session.add(Person(handle=f"extra{n}", name=f"Extra Person {n}", created_at=clock()))
+    for typed in ("/form trip", "train", "no", "/skip"):
+        screen = trip.say("olga", typed)["olga"]
+    assert "(4/5) Travels with" in screen and "Pavel Smirnov" not in screen
+    assert "(5/5) City" in trip.say("olga", "@pavel")["olga"]  # typed, as before
+
+
+def test_every_key_while_filling_survives_slack_and_telegram_button_data(trip):
+    for typed in ("/form trip", "plane", "yes", "/skip", "/skip", "/back", "@anna", "Perm"):
+        trip.say("olga", typed)
+    keys = [tap.button for tap in trip.console.taps.values()]
+    assert {b.action for b in keys} == {"pick", "skip_field", "back_field", "submit_form", "cancel_form"}
+    for button in keys:
+        assert unpack(pack(button)) == replace(button, label="")
+        assert len(TaskAction.of(button).pack().encode()) <= 64
+        assert TaskAction.unpack(TaskAction.of(button).pack()).button().command() == button.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.i18n import gettext_for, normalize, N_
-from core.messages import CANCELLED, PROMPTS, Button, Message
+from core.messages import CANCELLED, FILLING, PROMPTS, Button, Message
 from core.models import Person
 
 AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
@@ -21,6 +21,13 @@ NOT_YOUR_BUTTON = N_("Button %(n)s is on %(name)s's screen; switch with /as %(ha
 NO_SUCH_BUTTON = N_("There is no button %(n)s on the screen.")
 WHO = N_("You are %(name)s (@%(handle)s). Switch with /as <person>: %(people)s")
 UNKNOWN_AS = N_("Nobody called \"%(handle)s\" here. People: %(people)s")
+
+
+def asks_for_text(message: Message) -> bool:
+    """A form question with no answers to tap (only Skip, Back, Cancel): it wants typing, and a
+    typed 3 is three nights, not button 3, so its keys are shown as the commands they run."""
+    actions = {button.action for row in message.buttons for button in row}
+    return bool(actions & FILLING) and not actions & {"pick", "submit_form"}
 
 
 @dataclass
@@ -36,6 +43,9 @@ class ConsoleSession:
         self.app = app
         self.taps: dict[int, Tap] = {}
         self.pending: Tap | None = None
+        # People whose last answer was a form question to type (a number, a date):
+        # their digits are that answer, not a tap on some older button.
+        self.typing: set[int] = set()
         self.actor = self._person(handle) if handle else self._first_admin()
 
     # ----- people ------------------------------------------------------------
@@ -72,7 +82,7 @@ class ConsoleSession:
             return self._("Nobody is in the org yet. Add people to the org file.")
         if self.pending is not None:
             return self._answer_prompt(line)
-        if line.strip().isdigit() and len(line.strip()) < 7:
+        if line.strip().isdigit() and len(line.strip()) < 7 and self.actor.id not in self.typing:
             return self._tap(int(line.strip()))
         reply = REPLY.match(line.strip())
         if reply:
@@ -112,6 +122,11 @@ class ConsoleSession:
 
     def show(self, message: Message, owner: Person | None = None) -> str:
         """A message's text with its buttons numbered for tapping (by its reader only)."""
+        if owner is None and not (message.kind == "refusal" and not message.buttons):
+            # an answer to what the actor typed (a bare refusal leaves the question asked)
+            self.typing.discard(self.actor.id)
+            if asks_for_text(message):
+                self.typing.add(self.actor.id)
         return self._numbered(message, (owner or self.actor).id)
 
     def channel_post(self, chat_id: str, message: Message) -> str:
@@ -119,6 +134,9 @@ class ConsoleSession:
         return f"── #{chat_id} ──\n" + self._numbered(message, None)
 
     def _numbered(self, message: Message, owner_id: int | None) -> str:
+        if asks_for_text(message):  # digits are the answer here: show the commands the keys stand for
+            keys = [f"[{button.command().split()[0]}] {button.label}" for row in message.buttons for button in row]
+            return message.text + "\n" + "  ".join(keys)
         keys = []
         for button in (button for row in message.buttons for button in row):
             number = len(self.taps) + 1

@@ -2,7 +2,9 @@
 
 Callback data is never trusted: the core checks that the task exists, that
 the person may see it and may do this to it; a forged or stale tap changes
-nothing and the toast says why.
+nothing and the toast says why. A tap while filling a form is no tap on a
+card: its answer (the next question, the summary, the sent request) comes as
+a new message below, as if the person had typed.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import re
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
+from aiogram.types import Message as TgMessage
 
 from adapters.telegram.callbacks import TaskAction
 from adapters.telegram.handlers.prompts import Prompt
-from core.messages import ACTIONS
+from core.messages import ACTIONS, FILLING, Message
 
 TOAST_LIMIT = 200
 TAG = re.compile(r"<[^>]+>")
@@ -44,9 +47,21 @@ async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMCont
         return
     answer = app.chat.handle(person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
+    if button.action in FILLING:
+        if answer.kind != "refusal":
+            await send_below(query, answer, person_id, telegram)
+        return
     if answer.kind == "card" and query.message and query.message.chat:
         card = app.chat.show_card(person_id, button.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
+
+
+async def send_below(query: CallbackQuery, answer: Message, person_id: int, telegram) -> None:
+    """The answer as a new message where the tapped one is (its topic too), else in private."""
+    if isinstance(query.message, TgMessage):
+        await telegram.answer(query.message, answer, person_id)
+    else:  # too old to be reached: the person's private chat with the bot
+        await telegram.post(query.from_user.id, answer)
 
 
 async def on_unknown_tap(query: CallbackQuery, app, person_id: int) -> None:
