@@ -75,6 +75,17 @@ class Chat:
             return self.card(session, out.task, reader, self._headline(reader, N_("File attached to #%(id)s."), id=task_id))
         return self._guard(person_id, platform, work)
 
+    def send_file(self, person_id: int, platform: str, *, file_id: str, name: str | None, mime_type: str | None,
+                  size: int | None) -> Message:
+        """A file sent to the bot, not as a reply to a card: it answers the form question asking for one."""
+        def work(session, reader):
+            item = {"file_id": file_id, "platform": platform, "name": name, "mime_type": mime_type, "size": size}
+            answered = chat_forms.answer_draft(self, session, reader, "", file={k: v for k, v in item.items() if v})
+            if answered is None:
+                raise BadInput(N_("To attach a file to a task, send it as a reply to the task's card."))
+            return answered
+        return self._guard(person_id, platform, work)
+
     def show_card(self, person_id: int, task_id: int, platform: str) -> Message:
         """The card alone (no headline), as a tapped message is redrawn."""
         def work(session, reader):

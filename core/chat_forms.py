@@ -30,6 +30,7 @@ from core.views import Reader, when
 NO_FORMS = N_("Forms are not set up here.")
 UNKNOWN_FORM = N_("There is no form “%(name)s”. Type /form to see the forms.")
 FORM_ARGS = re.compile(r"^(\S+)(?:\s+#?(\d{1,12}))?\s*$")
+NOT_A_FILE = N_("This question is not about a file; answer it in words.")
 NO_DRAFT = N_("You are not filling a form. Type /form to start one.")
 NOT_FINISHED = N_("Some fields are still empty; answer them first.")
 NOT_OPTIONAL = N_("%(field)s is required; it can't be skipped.")
@@ -75,8 +76,9 @@ def register(chat) -> None:
     })
 
 
-def answer_draft(chat, session: Session, reader: Reader, text: str) -> Message | None:
-    """Plain text from a person filling a form answers its next field; None when there is no draft."""
+def answer_draft(chat, session: Session, reader: Reader, text: str, file: dict | None = None) -> Message | None:
+    """Plain text (or a file sent in chat) from a person filling a form answers its next field;
+    None when there is no draft waiting for an answer."""
     draft = session.get(FormDraft, reader.person.id)
     if draft is None:
         return None
@@ -85,7 +87,9 @@ def answer_draft(chat, session: Session, reader: Reader, text: str) -> Message |
     if field is None:
         return None
     try:
-        value = engine.read_value(_ctx(chat, session, reader), field, text)
+        if file is not None and field.type != "file":  # (words for a file question: the file reader says so)
+            raise BadInput(NOT_A_FILE)
+        value = engine.read_value(_ctx(chat, session, reader), field, [file] if file is not None else text)
     except BadInput as exc:  # re-ask with what was wrong; the draft stays as it was
         error = refusal_text(exc, reader.lang, reader.platform)
         return _question_message(chat, session, reader, form, draft, field, error, kind="refusal")

@@ -310,3 +310,23 @@ def test_every_key_while_filling_survives_slack_and_telegram_button_data(trip):
         assert unpack(pack(button)) == replace(button, label="")
         assert len(TaskAction.of(button).pack().encode()) <= 64
         assert TaskAction.unpack(TaskAction.of(button).pack()).button().command() == button.command()
+
+
+def test_a_file_question_is_answered_by_sending_a_file_and_not_by_words(dialog):
+    dialog.play([
+        Turn("pavel", "/form payment_request", sees={"pavel": ["(1/"]}),
+        Turn("pavel", "Dental Supply LLC", sees={"pavel": ["(2/"]}),
+        Turn("pavel", "15 000 RUB", sees={"pavel": ["(3/"]}),
+        Turn("pavel", "Aligner trays", sees={"pavel": ["(4/"]}),
+        Turn("pavel", "18.12.2026", sees={"pavel": ["(5/"]}),
+        Turn("pavel", "the invoice is in the mail", sees={"pavel": ["Пришлите сам файл", "(5/"]}),
+        Turn("pavel", "/file invoice-118.pdf", sees={"pavel": ["(6/"]}),
+        Turn("pavel", "/file another.pdf", sees={"pavel": ["не про файл", "(6/"]}),  # not a file question
+        Turn("pavel", "Materials", sees={"pavel": ["(7/"]}),
+        Turn("pavel", "/skip", sees={"pavel": ["invoice-118.pdf", "/submit"]}),
+        Turn("pavel", "/submit", sees={"pavel": ["#1"], "olga": ["Manager approval"]}),
+    ])
+
+
+def test_a_file_sent_with_no_form_waiting_says_how_to_attach_one(dialog):
+    dialog.play([Turn("olga", "/file scan.stl", sees={"olga": ["as a reply to the task's card"]})])

@@ -154,3 +154,24 @@ async def test_every_key_while_filling_fits_telegrams_64_bytes(tg):
         keys.update(tg.buttons(tg.last("olga")))
     assert "Pavel Smirnov" in keys and keys["Paid vacation"] == "t:pick:1:vacation"
     assert all(len(data.encode()) <= 64 for data in keys.values())
+
+
+async def test_a_document_sent_in_private_answers_the_file_question(sqlite_store, clock):
+    from tests.fakes import telegram_api as fake
+    from tests.telegram_harness import USERS
+
+    async with TelegramHarness(sqlite_store, clock) as tg:
+        for line in ("/form payment_request", "Dental Supply LLC", "15 000 RUB", "Aligner trays", "18.12.2026"):
+            await tg.private("pavel", line)
+        assert "Счёт" in tg.last("pavel")["text"]
+        await tg.private("pavel", "it is in the mail")  # words for a file question: asked again
+        assert "Пришлите сам файл" in tg.last("pavel")["text"]
+        user_id, username, lang = USERS["pavel"]
+        await tg.feed(fake.document_message(901, user_id, file_name="invoice-118.pdf", username=username,
+                                            language_code=lang))
+        assert "Статья бюджета" in tg.last("pavel")["text"]  # the next question
+        assert draft_values(tg, "pavel")["invoice"][0]["name"] == "invoice-118.pdf"
+        await tg.feed(fake.document_message(902, user_id, file_name="stray.pdf", username=username,
+                                            language_code=lang))
+        assert "не про файл" in tg.last("pavel")["text"]  # not a file question: nothing changed
+        assert "stray.pdf" not in str(draft_values(tg, "pavel"))

@@ -7,6 +7,7 @@ both drive it.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 from sqlmodel import select
@@ -17,6 +18,9 @@ from core.models import Person
 
 AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 REPLY = re.compile(r"^reply\s+#?(\d{1,12})\s+(.+)$", re.IGNORECASE | re.DOTALL)
+# A terminal cannot send files: `/file <name>` stands for sending one (to answer a form's file
+# question), `reply #42 /file <name>` for sending one as a reply to a card (an attachment).
+FILE = re.compile(r"^/file\s+(\S.{0,199})$", re.IGNORECASE)
 NOT_YOUR_BUTTON = N_("Button %(n)s is on %(name)s's screen; switch with /as %(handle)s to tap it.")
 NO_SUCH_BUTTON = N_("There is no button %(n)s on the screen.")
 WHO = N_("You are %(name)s (@%(handle)s). Switch with /as <person>: %(people)s")
@@ -86,8 +90,20 @@ class ConsoleSession:
             return self._tap(int(line.strip()))
         reply = REPLY.match(line.strip())
         if reply:
-            return self.show(self.app.chat.reply_to_card(self.actor.id, int(reply.group(1)), reply.group(2), "console"))
+            task_id, text = int(reply.group(1)), reply.group(2)
+            file = FILE.match(text.strip())
+            if file:
+                return self.show(self.app.chat.attach_file(self.actor.id, task_id, "console", **self._file(file)))
+            return self.show(self.app.chat.reply_to_card(self.actor.id, task_id, text, "console"))
+        file = FILE.match(line.strip())
+        if file:
+            return self.show(self.app.chat.send_file(self.actor.id, "console", **self._file(file)))
         return self.show(self.app.chat.handle(self.actor.id, line, "console"))
+
+    def _file(self, found: re.Match) -> dict:
+        """A stand-in for a file sent from this terminal."""
+        name = found.group(1).strip()
+        return {"file_id": f"console-{uuid.uuid4().hex[:16]}", "name": name, "mime_type": None, "size": None}
 
     def _switch(self, handle: str | None) -> str:
         if not handle:

@@ -1,4 +1,5 @@
-"""A reply to one of our cards: text becomes a comment, a file becomes an attachment."""
+"""A reply to one of our cards: text becomes a comment, a file becomes an attachment.
+A file sent in private, not as a reply, answers the form question asking for one."""
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -14,16 +15,28 @@ def replied_task(message: TgMessage, app) -> int | None:
     return app.chat.task_of_message("telegram", message.chat.id, original.message_id)
 
 
+def file_of(message: TgMessage) -> tuple[str, str | None, str | None, int | None]:
+    """(file id, name, MIME type, size) of a document, or of a photo's largest size."""
+    if message.document:
+        doc = message.document
+        return doc.file_id, doc.file_name, doc.mime_type, doc.file_size
+    photo = message.photo[-1]
+    return photo.file_id, f"photo-{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+
+
+async def on_private_file(message: TgMessage, app, person_id: int, telegram) -> None:
+    file_id, name, mime, size = file_of(message)
+    answer = app.chat.send_file(person_id, "telegram", file_id=file_id, name=name, mime_type=mime, size=size)
+    await telegram.answer(message, answer, person_id)
+
+
 async def on_file_reply(message: TgMessage, app, person_id: int, telegram) -> None:
     task_id = replied_task(message, app)
     if task_id is None:
+        if message.chat.type == "private":
+            await on_private_file(message, app, person_id, telegram)
         return
-    if message.document:
-        doc = message.document
-        file_id, name, mime, size = doc.file_id, doc.file_name, doc.mime_type, doc.file_size
-    else:
-        photo = message.photo[-1]  # the largest size
-        file_id, name, mime, size = photo.file_id, f"photo-{photo.file_unique_id}.jpg", "image/jpeg", photo.file_size
+    file_id, name, mime, size = file_of(message)
     answer = app.chat.attach_file(person_id, task_id, "telegram", file_id=file_id, name=name, mime_type=mime, size=size)
     if message.caption and answer.kind != "refusal":
         answer = app.chat.reply_to_card(person_id, task_id, message.caption, "telegram")
@@ -43,5 +56,6 @@ def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="replies")
     r.message.register(on_file_reply, F.reply_to_message, F.document | F.photo)
+    r.message.register(on_private_file, F.chat.type == "private", F.document | F.photo)
     r.message.register(on_text_reply, F.reply_to_message, F.text, ~F.text.startswith("/"))
     return r
