@@ -1,6 +1,7 @@
 """`teamflow run` with platforms: the web server, the scheduler ticks, Telegram and Slack.
 
-One aiohttp server serves `GET /healthz`; in Telegram's webhook mode
+One aiohttp server serves `GET /healthz` and `POST /forms/callback` (a bot
+step's service answering later, signed like the calls it got); in Telegram's webhook mode
 `POST /telegram/webhook` (aiogram's handler, which refuses a request without
 the right secret token), in polling mode aiogram long-polls instead; in
 Slack's HTTP mode `POST /slack/events` (bolt, which verifies every request's
@@ -18,6 +19,8 @@ from sqlmodel import select
 from bot.app import App, add_messenger, build_app, org_path
 from bot.settings import Settings
 from core import scheduler as scheduling
+from core.forms import bots as form_bots
+from core.forms.signing import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -32,7 +35,15 @@ def web_app(app: App) -> web.Application:
             session.exec(select(1)).one()  # the database answers
         return web.json_response({"ok": True, "platforms": [m.platform for m in app.messengers]})
 
+    async def forms_callback(request: web.Request) -> web.Response:
+        """A bot step's answer, later: 200, or 400 / 401 / 404 / 409 / 422 with {"error": …}."""
+        body = await request.read()
+        status, answer = form_bots.receive_callback(app.store, body, request.headers.get(SIGNATURE_HEADER),
+                                                    now=app.clock())
+        return web.json_response(answer, status=status)
+
     server.router.add_get("/healthz", healthz)
+    server.router.add_post(form_bots.CALLBACK_PATH, forms_callback)
     return server
 
 

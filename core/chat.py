@@ -89,10 +89,7 @@ class Chat:
     def show_card(self, person_id: int, task_id: int, platform: str) -> Message:
         """The card alone (no headline), as a tapped message is redrawn."""
         def work(session, reader):
-            task = tasks.visible_task(session, reader.person, task_id)
-            if chat_forms.is_request(session, task.id):
-                return chat_forms.request_card(self, session, task, reader)
-            return self.card(session, task, reader)
+            return self.card(session, tasks.visible_task(session, reader.person, task_id), reader)
         return self._guard(person_id, platform, work)
 
     def join(self, code: str, platform: str, *, name: str, language: str | None, handle_hint: str | None,
@@ -163,6 +160,7 @@ class Chat:
     def _dispatch(self, session: Session, reader: Reader, text: str) -> Message:
         if len(text) > INPUT_MAX:
             raise BadInput(TOO_LONG, length=len(text), max=INPUT_MAX)
+        text = text.replace("\x00", "")  # no chat sends NUL, and PostgreSQL refuses it in text
         command = parse_command(text)
         if command is None:
             answered = chat_forms.answer_draft(self, session, reader, text)
@@ -180,7 +178,10 @@ class Chat:
     # ----- handlers: each parses its arguments and calls one use case -----------
 
     def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
-        """A task's card for this reader, with the buttons they may use."""
+        """A task's card for this reader, with the buttons they may use; a request's shows its form and route."""
+        if chat_forms.is_request(session, task.id):
+            return forms_notices.card(self, session, task, reader, headline=headline,
+                                      history=history_view(session, task, reader) if history else None)
         now = self.clock()
         text = self.render(
             "card", reader, t=task_view(session, task, reader, now), headline=headline,
@@ -236,8 +237,6 @@ class Chat:
 
     def _show(self, session, reader, cmd):
         task = tasks.visible_task(session, reader.person, parse_id(cmd.args))
-        if chat_forms.is_request(session, task.id):  # its fields, where it is on its route, then its history
-            return forms_notices.card(self, session, task, reader, history=history_view(session, task, reader))
         return self.card(session, task, reader, history=True)
 
     def _simple(self, session, reader, cmd, use_case, headline: str):

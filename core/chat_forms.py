@@ -19,7 +19,13 @@ from core import forms as engine
 from core.clock import to_db
 from core.errors import BadInput, Forbidden
 from core.forms import notices
+from core.forms.context import is_empty
+from core.forms.engine import REWORK
+from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
+from core.forms.submission import required_at, visible
+from core.forms.work import _files_since as files_since
+from core.forms.work import fills
 from core.forms.views import step_label
 from core.i18n import N_, gettext_for
 from core.messages import Button, Message
@@ -43,6 +49,7 @@ ESCALATION = "escalation"
 NEEDS_ID = N_("Give the request number: /%(name)s 42")
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
+STEP_FIELDS = N_("To finish your step on #%(id)s, fill these in first (/cancel stops):")
 REPEATED = N_("Already recorded; nothing changed.")
 STALE_QUESTION = N_("That button is from a question already answered; nothing changed. Answer the last question.")
 NOT_AN_ANSWER = N_("That is not an answer to this question; nothing changed.")
@@ -144,7 +151,7 @@ def _begin(chat, session, reader, form, values, answered, task_id):
     if draft is None:
         draft = FormDraft(person_id=reader.person.id, form_id=form.id, updated_at=to_db(chat.clock()))
     draft.form_id, draft.task_id, draft.values, draft.answered = form.id, task_id, dict(values), list(answered)
-    draft.updated_at = to_db(chat.clock())
+    draft.step_id, draft.asks, draft.updated_at = None, None, to_db(chat.clock())
     session.add(draft)
     headline = chat._headline(reader, N_("Filling “%(form)s”. /back returns to the previous field, /cancel drops the form."),
                               form=form.title.text(reader.lang))
@@ -162,15 +169,22 @@ def _answer(chat, draft: FormDraft, field_id: str, value) -> None:
 
 
 def _next_field(form, draft: FormDraft):
+    if draft.asks is not None:  # a work step's fields, asked before it can be done
+        return next((form.field(a) for a in draft.asks if a not in draft.answered and form.field(a)), None)
     return next((f for f in engine.fields_to_ask(form, draft.values) if f.id not in draft.answered), None)
 
 
-def _question(chat, reader, form, field) -> str:
-    asked = [f.id for f in engine.fields_to_ask(form, {})]
+def _required(field, draft: FormDraft) -> bool:
+    """Required now: by the form, or because the work step asking for it needs it (required_from)."""
+    return field.required or draft.asks is not None
+
+
+def _question(chat, reader, form, field, asks: list[str] | None = None) -> str:
+    asked = asks if asks is not None else [f.id for f in engine.fields_to_ask(form, {})]
     options = [o.label.text(reader.lang) for o in (field.options or ())]
     return chat.render("form_ask", reader, label=field.label.text(reader.lang),
                        hint=field.hint.text(reader.lang) if field.hint else None, options=options,
-                       type=field.type, required=field.required, multiple=field.multiple,
+                       type=field.type, required=field.required or asks is not None, multiple=field.multiple,
                        n=asked.index(field.id) + 1 if field.id in asked else None, total=len(asked))
 
 
@@ -186,7 +200,7 @@ def _ask_next(chat, session, reader, form, draft, headline: str = "") -> Message
 
 def _question_message(chat, session, reader, form, draft, field, headline: str = "", kind: str = "text") -> Message:
     """The question with its buttons: the answers to tap, then Skip, Back and Cancel."""
-    text = (headline + "\n" if headline else "") + _question(chat, reader, form, field)
+    text = (headline + "\n" if headline else "") + _question(chat, reader, form, field, draft.asks)
     return Message(text=text, buttons=_question_buttons(session, reader, form, draft, field), kind=kind)
 
 
@@ -231,7 +245,7 @@ def _question_buttons(session, reader, form, draft, field) -> list[list[Button]]
     _ = gettext_for(reader.lang)
     at = _position(form, field)
     answers = [Button(p.label, "pick", at, p.arg) for p in _picks(session, reader, field)]
-    controls = [Button(_("Skip"), "skip_field", at)] if not field.required else []
+    controls = [Button(_("Skip"), "skip_field", at)] if not _required(field, draft) else []
     if draft.answered:
         controls.append(Button(_("Back"), "back_field", at))
     controls.append(Button(_("Cancel"), "cancel_form", 0))
@@ -304,7 +318,7 @@ def _skip(chat, session, reader, cmd):
     field = _next_field(form, draft)
     if field is None:
         raise BadInput(NOT_FINISHED)
-    if field.required:
+    if _required(field, draft):
         raise BadInput(NOT_OPTIONAL, field=field.label)
     _answer(chat, draft, field.id, None)
     session.add(draft)
@@ -315,6 +329,13 @@ def _submit(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
     if _next_field(form, draft) is not None:
         raise BadInput(NOT_FINISHED)
+    if draft.step_id is not None:  # the fields a work step asked for: now it is done
+        values = {k: v for k, v in draft.values.items() if k in (draft.asks or [])}
+        out = engine.complete_step(session, reader.person.id, draft.task_id, now=chat.clock(), step_id=draft.step_id,
+                                   values=values, tz=reader.tz)
+        session.delete(draft)
+        headline = chat._headline(reader, HEADLINES["complete"] if out.changed else REPEATED, id=out.task.id)
+        return request_card(chat, session, out.task, reader, headline)
     if draft.task_id is not None:
         out = engine.attach_form(session, reader.person.id, form, draft.task_id, dict(draft.values),
                                  now=chat.clock(), tz=reader.tz)
@@ -366,6 +387,9 @@ def _step(chat, session, reader, cmd, action: str):
     elif action == "ack":
         out = engine.acknowledge(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
     elif action == "complete":
+        asks = _step_questions(session, me, args.task_id, args.step_id, now)
+        if asks:
+            return _begin_step(chat, session, reader, *asks)
         out = engine.complete_step(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment,
                                    tz=reader.tz)
     else:
@@ -378,3 +402,33 @@ def _step(chat, session, reader, cmd, action: str):
         out = engine.choose(session, me, args.task_id, outcome, now=now, step_id=args.step_id, comment=comment)
     msgid = HEADLINES[action] if out.changed else REPEATED
     return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id))
+
+
+# ----- a work step's fields, asked before it is done ---------------------------
+
+
+def _step_questions(session, actor_id: int, task_id: int, step_id: int | None, now):
+    """(form, task id, step instance, field ids) when the work step still needs fields filled, else None.
+    Files attached to the task since the step opened count (a payment order sent as a reply)."""
+    walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", REWORK), now)
+    if row.kind != "work" or assignee.state == "decided":
+        return None
+    form, step = walk.form, walk.form.step(row.step_key)
+    if step is None:
+        return None
+    current = {**walk.request.values, **files_since(session, form, step, walk.request.values, walk.task, row.created_at)}
+    stage = form.index(step.id)
+    asks = [f.id for f in form.fields if f.id in fills(form, step) and required_at(form, f, stage)
+            and visible(f, current) and is_empty(current.get(f.id))]
+    return (form, task_id, row.id, asks) if asks else None
+
+
+def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: list[str]) -> Message:
+    draft = session.get(FormDraft, reader.person.id)
+    if draft is None:
+        draft = FormDraft(person_id=reader.person.id, form_id=form.id, updated_at=to_db(chat.clock()))
+    draft.form_id, draft.task_id, draft.step_id, draft.asks = form.id, task_id, step_id, list(asks)
+    draft.values, draft.answered, draft.updated_at = {}, [], to_db(chat.clock())
+    session.add(draft)
+    headline = chat._headline(reader, STEP_FIELDS, id=task_id)
+    return _ask_next(chat, session, reader, form, draft, headline)

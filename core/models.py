@@ -360,3 +360,50 @@ class FormDraft(SQLModel, table=True):
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     answered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # field ids, in order
     updated_at: datetime
+    # `/complete 42` on a work step whose fields are still empty: the step (its
+    # instance) and the fields it asks, in order; None for a form being filled.
+    step_id: Optional[int] = None
+    asks: Optional[list[str]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# ----- outgoing webhooks (core/webhooks.py) -----------------------------------
+
+
+class Webhook(SQLModel, table=True):
+    """An outgoing webhook of the org file, and how far it has got through the task history.
+
+    The org sync writes the first columns; the rest is the hook's progress:
+    every TaskEvent up to `cursor` has been sent, or skipped (not subscribed,
+    or given up on and recorded as a WebhookFailure).
+    """
+
+    key: str = Field(primary_key=True, max_length=500)  # the hook's name in the org file, else its URL
+    url: str = Field(max_length=500)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # names or patterns
+    secret_env: Optional[str] = Field(default=None, max_length=128)
+    secret: Optional[str] = Field(default=None, max_length=500)
+    timeout: float = 10.0  # seconds per call
+    cursor: int = 0  # the last TaskEvent id sent or skipped
+    claim: int = 0  # bumped by every claim: what a worker whose lease ran out reports is ignored
+    next_at: Optional[datetime] = None  # not before: the lease of the worker sending, or the backoff
+    attempts: int = 0  # failed tries of the event after the cursor
+    gap_at: Optional[int] = None  # an event id missing while later ones exist (a transaction not committed yet)…
+    gap_since: Optional[datetime] = None  # …seen missing since then
+    failing_since: Optional[datetime] = None  # the first failure since the last success
+    alerted: bool = False  # the admins have been told of this failing streak
+    error: Optional[str] = Field(default=None, max_length=1000)  # the last failure
+    sent: int = 0
+    sent_at: Optional[datetime] = None
+    created_at: datetime
+
+
+class WebhookFailure(SQLModel, table=True):
+    """An event a webhook's receiver never took: given up on, recorded here for the admins."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hook: str = Field(max_length=500, index=True)
+    event_id: int = Field(foreign_key="taskevent.id")
+    event: str = Field(max_length=64)
+    reason: str = Field(max_length=1000)
+    attempts: int = 0
+    at: datetime

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import urlparse
 
 import yaml
 from sqlmodel import Session, select
@@ -23,19 +24,23 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from core.policy import Policy, duration
 from core import policy as org_policy
+from core import webhooks as org_webhooks
 from core.clock import is_valid_zone, to_db
 from core.models import Person
+from core.webhooks import Hook
 
 HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 TELEGRAM_ID_RE = re.compile(r"[0-9]{1,18}")
 TELEGRAM_USERNAME_RE = re.compile(r"@?[A-Za-z0-9_]{5,32}")
 LANGUAGES = ("ru", "en")
-TOP_KEYS = ("timezone", "language", "people", "channels", "reminders")
+TOP_KEYS = ("timezone", "language", "people", "channels", "reminders", "webhooks")
 PERSON_KEYS = (
     "id", "name", "email", "telegram", "slack", "manager",
     "roles", "admin", "timezone", "language", "birthday",
 )
 TOP_LEVEL = "at the top level"
+WEBHOOK_KEYS = ("name", "url", "secret_env", "secret", "events", "timeout")
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INVALID = object()
@@ -80,6 +85,7 @@ class Org:
     people: list[OrgPerson]
     channels: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     reminders: Policy = field(default_factory=Policy)
+    webhooks: list[Hook] = field(default_factory=list)
 
     def person(self, handle: str) -> OrgPerson | None:
         """The person with this handle, or None."""
@@ -262,8 +268,10 @@ class _Parser:
         people = self.people(fields.get("people"), root)
         channels = self.channels(fields.get("channels"))
         reminders = self.reminders(fields.get("reminders"))
+        webhooks = self.webhooks(fields.get("webhooks"))
         self.check_links()
-        return Org(timezone=zone_name, language=language, people=people, channels=channels, reminders=reminders)
+        return Org(timezone=zone_name, language=language, people=people, channels=channels, reminders=reminders,
+                   webhooks=webhooks)
 
     def reminders(self, node: Node | None) -> Policy:
         """`reminders: {before: [1d, 1h], at_deadline: true, overdue_every: 1d | off}`."""
@@ -497,6 +505,93 @@ class _Parser:
             return []
         return ids
 
+    # -- webhooks --
+
+    def webhooks(self, node: Node | None) -> list[Hook]:
+        """`webhooks: [{url, secret_env (or secret), events, name, timeout}]` (see core/webhooks.py)."""
+        if _is_null(node):
+            return []
+        if not isinstance(node, SequenceNode):
+            self.report(node, "'webhooks' must be a list, each entry starting with '- url: https://...'")
+            return []
+        first: dict[str, int] = {}  # each hook's name (else url) -> its line
+        hooks = [self.webhook(item, first) for item in node.value]
+        return [hook for hook in hooks if hook is not None]
+
+    def webhook(self, node: Node, first: dict[str, int]) -> Hook | None:
+        """One entry of `webhooks` -> a Hook (None when it has a problem)."""
+        if not isinstance(node, MappingNode):
+            self.report(node, "each webhook must be a mapping with url, secret_env and events")
+            return None
+        before = len(self.problems)
+        where = f"in the webhook at line {_line(node)}"
+        fields = self.fields(node, WEBHOOK_KEYS, where)
+        url = self.text(fields.get("url"), "url", where)
+        if url is None and not isinstance(fields.get("url"), (MappingNode, SequenceNode)):
+            self.report(fields.get("url") or node, "webhook without 'url'")
+        elif url is not None and not _is_http_url(url):
+            self.report(fields["url"], f"url '{url}' of a webhook must be an http(s) URL like "
+                                       "https://example.com/hooks/teamflow")
+        elif url is not None and len(url) > 500:
+            self.report(fields["url"], "the url of a webhook must be at most 500 characters")
+        name = self.text(fields.get("name"), "name", where)
+        if name is not None and len(name) > 100:
+            self.report(fields["name"], "the name of a webhook must be at most 100 characters")
+        key = name or url
+        if key is not None and key in first:
+            self.report(node, f"duplicate webhook '{key}' (first at line {first[key]}): give each its own 'name'")
+        elif key is not None:
+            first[key] = _line(node)
+        secret_env = self.text(fields.get("secret_env"), "secret_env", where)
+        secret = self.text(fields.get("secret"), "secret", where)
+        if secret_env and secret:
+            self.report(fields["secret"], "give a webhook secret_env or secret, not both")
+        elif secret_env and not ENV_NAME_RE.fullmatch(secret_env):
+            self.report(fields["secret_env"], f"secret_env '{secret_env}' must name an environment variable, "
+                                              "like TEAMFLOW_HOOK_SECRET")
+        elif secret and len(secret) > 500:
+            self.report(fields["secret"], "the secret of a webhook must be at most 500 characters")
+        elif not (secret_env or secret):
+            self.report(fields.get("secret_env") or fields.get("secret") or node,
+                        "webhook without a secret to sign with: add secret_env: NAME "
+                        "(the environment variable holding it)")
+        events = self.webhook_events(fields.get("events"), node)
+        timeout = self.webhook_timeout(fields.get("timeout"))
+        if len(self.problems) > before or url is None:
+            return None
+        return Hook(url=url, events=events, name=name, secret_env=secret_env, secret=secret, timeout=timeout,
+                    line=_line(node))
+
+    def webhook_events(self, node: Node | None, entry: MappingNode) -> tuple[str, ...]:
+        """The event names (or task.*, request.*, "*") a webhook is sent."""
+        known = (*org_webhooks.NAMES, *org_webhooks.PATTERNS)
+        if _is_null(node):
+            self.report(entry if node is None else node, "webhook without 'events': name the events to send, "
+                                                         "e.g. events: [task.created, task.done]")
+            return ()
+        names = _scalars(node) if isinstance(node, SequenceNode) else None
+        if names is None:
+            self.report(node, "the events of a webhook must be a list, e.g. [task.created, task.done]")
+            return ()
+        if not names:
+            self.report(node, "the events of a webhook are empty: name at least one, or \"*\" for all")
+        for item, name in zip(node.value, names):
+            if name not in known:
+                hint = _hint(name, known) or f" (known events: {', '.join(known)})"
+                self.report(item, f"unknown webhook event '{name}'{hint}")
+        return tuple(dict.fromkeys(names))
+
+    def webhook_timeout(self, node: Node | None) -> float:
+        """Seconds to wait for a receiver: 1 to 60."""
+        if _is_null(node):
+            return org_webhooks.DEFAULT_TIMEOUT
+        value = _construct(node) if isinstance(node, ScalarNode) else _INVALID
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= org_webhooks.MAX_TIMEOUT:
+            self.report(node, f"the timeout of a webhook must be a number of seconds from 1 to "
+                              f"{org_webhooks.MAX_TIMEOUT:g}")
+            return org_webhooks.DEFAULT_TIMEOUT
+        return float(value)
+
     # -- checks across people --
 
     def check_links(self) -> None:
@@ -557,6 +652,12 @@ class _Parser:
                 seen[value] = entry
 
 
+def _is_http_url(text: str) -> bool:
+    """An absolute http(s) URL with a host and no spaces."""
+    parsed = urlparse(text)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and not any(c.isspace() for c in text)
+
+
 def _iso_date(text: str) -> date | object:
     """A quoted '1990-05-17' as a date, else _INVALID."""
     try:
@@ -586,6 +687,7 @@ def sync_org(session: Session, org: Org, *, now: datetime) -> None:
     _link_managers(org, rows)
     _deactivate_missing(org, rows)
     org_policy.save(session, org.reminders)
+    org_webhooks.save(session, org.webhooks, now)
     session.flush()
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core import announcements, birthdays, digest, recurring, reminders
+from core import announcements, birthdays, digest, recurring, reminders, webhooks
 from core.forms import bots as form_bots
 from core.forms import deadlines as form_deadlines
 
 OUTBOX_EVERY_S = 1
 REMINDERS_EVERY_S = 20
 BOTS_EVERY_S = 5
+WEBHOOKS_EVERY_S = 5
 
 
 def tick(app) -> None:
@@ -29,7 +30,12 @@ def tick(app) -> None:
 
 async def call_bots(app) -> None:
     """Bot steps of form requests that are due a call (outside any transaction)."""
-    await form_bots.run_due(app.store, app.clock())
+    await form_bots.run_due(app.store, app.clock(), callback=form_bots.CALLBACK_PATH)
+
+
+async def send_webhooks(app) -> None:
+    """Task and request events to the org file's webhooks (outside any transaction)."""
+    await webhooks.run_due(app.store, app.clock())
 
 
 def start(app) -> AsyncIOScheduler:
@@ -40,6 +46,8 @@ def start(app) -> AsyncIOScheduler:
     scheduler.add_job(tick, "interval", args=[app], seconds=REMINDERS_EVERY_S, id="due",
                       max_instances=1, coalesce=True)
     scheduler.add_job(call_bots, "interval", args=[app], seconds=BOTS_EVERY_S, id="form_bots",
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(send_webhooks, "interval", args=[app], seconds=WEBHOOKS_EVERY_S, id="webhooks",
                       max_instances=1, coalesce=True)
     scheduler.start()
     tick(app)  # whatever came due while we were down, now

@@ -330,3 +330,20 @@ def test_a_file_question_is_answered_by_sending_a_file_and_not_by_words(dialog):
 
 def test_a_file_sent_with_no_form_waiting_says_how_to_attach_one(dialog):
     dialog.play([Turn("olga", "/file scan.stl", sees={"olga": ["as a reply to the task's card"]})])
+
+
+def test_a_work_step_asks_for_its_empty_fields_before_it_is_done(dialog):
+    test_a_file_question_is_answered_by_sending_a_file_and_not_by_words(dialog)
+    dialog.play([
+        Turn("olga", "/approve 1", sees={"olga": ["You approved #1."], "pavel": ["согласовал(а)"], "maria": ["#1"]}),
+        Turn("maria", "reply #1 /file order-5521.pdf", sees={"maria": ["Файл прикреплён к #1.", "Шаг 2 из 3"],
+                                                             "pavel": ["order-5521.pdf"], "olga": ["order-5521.pdf"]}),
+        Turn("maria", "/complete 1", sees={"maria": ["Ваш шаг по #1 выполнен.", "Платёжное поручение: order-5521.pdf"],
+                                           "pavel": ["Оплата: готово"], "olga": ["Payment: done"]}),
+        Turn("maria", "/complete 1", sees={"maria": ["Чтобы завершить шаг по #1", "(1/2)", "Акт"]}),
+        Turn("maria", "/skip", sees={"maria": ["пропустить нельзя"]}),  # required from this step
+        Turn("maria", "act, waybill", sees={"maria": ["(2/2)", "Закрывающие документы"]}),
+        Turn("maria", "/file act-and-waybill.pdf", sees={"maria": ["Акт, Накладная", "act-and-waybill.pdf"]}),
+        Turn("maria", "/submit", sees={"maria": ["Ваш шаг по #1 выполнен."], "pavel": ["завершена"], "olga": ["#1"]}),
+        Turn("pavel", "/show 1", sees={"pavel": ["order-5521.pdf", "act-and-waybill.pdf", "Акт, Накладная"]}),
+    ])

@@ -175,3 +175,44 @@ async def test_a_document_sent_in_private_answers_the_file_question(sqlite_store
                                             language_code=lang))
         assert "не про файл" in tg.last("pavel")["text"]  # not a file question: nothing changed
         assert "stray.pdf" not in str(draft_values(tg, "pavel"))
+
+
+async def test_done_on_a_work_step_asks_for_its_fields_then_finishes_it(sqlite_store, clock):
+    from tests.fakes import telegram_api as fake
+    from tests.telegram_harness import USERS
+
+    def document(who: str, update_id: int, name: str, reply_to: dict | None = None) -> dict:
+        user_id, username, lang = USERS[who]
+        update = fake.document_message(update_id, user_id, file_name=name, username=username, language_code=lang)
+        if reply_to is not None:
+            update["message"]["reply_to_message"] = reply_to
+        return update
+
+    async with TelegramHarness(sqlite_store, clock) as tg:
+        for who in ("olga", "maria", "ivan", "anna"):
+            await tg.private(who, "/help")
+        for line in ("/form payment_request", "Dental Supply LLC", "15 000 RUB", "Aligner trays", "18.12.2026"):
+            await tg.private("pavel", line)
+        await tg.feed(document("pavel", 901, "invoice-118.pdf"))
+        for line in ("Materials", "/skip", "/submit"):
+            await tg.private("pavel", line)
+        await tg.deliver()
+        await tg.tap("olga", tg.last("olga"), tg.buttons(tg.last("olga"))["Approve"])
+        await tg.deliver()
+        pay = tg.last("maria")
+        await tg.feed(document("maria", 902, "order-5521.pdf", reply_to=pay))  # the payment order, as a reply
+        await tg.tap("maria", pay, tg.buttons(pay)["Готово"])
+        await tg.deliver()
+        closing = tg.last("maria")
+        assert "Закрывающие документы" in closing["text"]
+        await tg.tap("maria", closing, tg.buttons(closing)["Готово"])
+        question = tg.last("maria")  # Done asks first, below the card
+        assert "Чтобы завершить шаг по #1" in question["text"] and "Получены закрывающие документы" in question["text"]
+        await tg.private("maria", "act, waybill")
+        await tg.feed(document("maria", 903, "act.pdf"))
+        summary = tg.last("maria")
+        assert "Акт, Накладная" in summary["text"] and "act.pdf" in summary["text"]
+        await tg.tap("maria", summary, tg.buttons(summary)["Отправить"])
+        assert "Ваш шаг по #1 выполнен." in tg.last("maria")["text"]
+        await tg.deliver()
+        assert "завершена" in tg.last("pavel")["text"]

@@ -3,7 +3,14 @@
 `run_due` is the scheduler's job (and a test's): claim the bot calls that are
 due (SKIP LOCKED: one worker per call), POST each outside any transaction,
 then settle the answer in a new one. A call whose worker died is claimed
-again after its lease; the service sees the same `X-Teamflow-Delivery` id.
+again after its lease. Each attempt has its own `X-Teamflow-Delivery` id
+(<step>:<attempt>); the body names the step, so a service can tell a retry.
+
+A service that answers later calls back: the payload's `step.callback` holds
+the step's id and the path to POST to on Teamflow's web server,
+`/forms/callback` (the service knows Teamflow's public address, as it is
+configured to call it back; the settings of PRODUCT.md name no public URL).
+`receive_callback` is what the web server runs for that endpoint.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import aiohttp
 from sqlmodel import select
 
 from core.clock import to_db
-from core.forms.bot_answers import BadAnswer, apply_answer, give_up
+from core.forms.bot_answers import BadAnswer, apply_answer, give_up, handle_callback
 from core.forms.history import walk_for
 from core.forms.signing import DELIVERY_HEADER, SIGNATURE_HEADER, encode, secret_of, sign
 from core.models import FormRequest, RequestStep
@@ -26,6 +33,7 @@ from core.models import FormRequest, RequestStep
 LEASE = timedelta(minutes=2)  # beyond any timeout: then the call counts as lost and is made again
 BACKOFF = timedelta(seconds=30)  # doubled on each retry
 BATCH = 20
+CALLBACK_PATH = "/forms/callback"  # where the web server (bot/runtime.py) takes a service's later answer
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,9 @@ class Call:
 
 
 async def run_due(store, now: datetime, *, http: aiohttp.ClientSession | None = None,
-                  environ: Mapping[str, str] = os.environ) -> int:
-    """Make every due bot call; returns how many were made."""
-    calls = claim(store, now, environ)
+                  environ: Mapping[str, str] = os.environ, callback: str = CALLBACK_PATH) -> int:
+    """Make every due bot call; returns how many were made. `callback`: the URL services call back."""
+    calls = claim(store, now, environ, callback)
     if not calls:
         return 0
     own = http is None
@@ -55,7 +63,7 @@ async def run_due(store, now: datetime, *, http: aiohttp.ClientSession | None = 
     return len(calls)
 
 
-def claim(store, now: datetime, environ: Mapping[str, str]) -> list[Call]:
+def claim(store, now: datetime, environ: Mapping[str, str], callback: str = CALLBACK_PATH) -> list[Call]:
     """Take the due calls: each gets a new attempt number and a lease."""
     with store.session() as session:
         rows = session.exec(select(RequestStep).where(RequestStep.state == "calling",
@@ -67,17 +75,17 @@ def claim(store, now: datetime, environ: Mapping[str, str]) -> list[Call]:
             session.add(row)
             walk = walk_for(session, session.get(FormRequest, row.request_id), None, now)
             step = walk.form.step(row.step_key)
-            calls.append(Call(row.id, row.attempts, step.url, encode(payload(walk, row)),
+            calls.append(Call(row.id, row.attempts, step.url, encode(payload(walk, row, callback)),
                               secret_of(walk.form, environ), step.timeout))
         return calls
 
 
-def payload(walk, row: RequestStep) -> dict:
+def payload(walk, row: RequestStep, callback: str = CALLBACK_PATH) -> dict:
     """What the service gets: the request, its values, the step, and how to call back."""
     return {"event": "bot_step", "delivery": f"{row.id}:{row.attempts}",
             "request": {"id": walk.request.id, "task_id": walk.task.id, "form": walk.form.id,
                         "author": walk.author.handle, "values": walk.request.values, "state": walk.request.state},
-            "step": {"id": row.id, "key": row.step_key, "callback": {"step": row.id}}}
+            "step": {"id": row.id, "key": row.step_key, "callback": {"step": row.id, "url": callback}}}
 
 
 async def post(http: aiohttp.ClientSession, call: Call) -> tuple[int | None, str]:
@@ -120,3 +128,18 @@ def settle(store, call: Call, result: tuple[int | None, str], now: datetime) -> 
         except (BadAnswer, ValueError) as exc:
             give_up(walk, row, f"bad answer: {exc}")
 
+
+
+def receive_callback(store, body: bytes, signature: str | None, *, now: datetime) -> tuple[int, dict]:
+    """POST /forms/callback: (HTTP status, JSON body). 404 when the body names no bot step;
+    the rest is `handle_callback`: 400 not JSON with a step id, 401 bad signature, 409 the
+    step no longer waits (decided, or given up), 422 a bad answer (recorded), 200 done."""
+    try:
+        step_id = int(json.loads(body)["step"])
+    except (ValueError, KeyError, TypeError):
+        return handle_callback(store, body, signature, now=now)  # its 400 says what the body must be
+    with store.session() as session:
+        row = session.get(RequestStep, step_id) if 0 < step_id < 2 ** 31 else None
+        if row is None or row.kind != "bot":
+            return 404, {"error": f"no bot step {step_id}"}
+    return handle_callback(store, body, signature, now=now)

@@ -40,14 +40,14 @@ async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMCont
     if command is None:  # the action needs words first: ask with ForceReply
         await query.answer()
         await state.set_state(Prompt.waiting)
-        await state.update_data(action=button.action, task_id=button.task_id)
+        await state.update_data(action=button.action, task_id=button.task_id, arg=button.arg)
         if query.message:
             thread = query.message.message_thread_id if query.message.is_topic_message else None
             await telegram.prompt(query.message.chat.id, app.chat.prompt_text(person_id, button), thread_id=thread)
         return
     answer = app.chat.handle(person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
-    if button.action in FILLING:
+    if button.action in FILLING or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
         if answer.kind != "refusal":
             await send_below(query, answer, person_id, telegram)
         return

@@ -11,7 +11,7 @@ from core.messages import Button
 
 
 class Prompt(StatesGroup):
-    waiting = State()  # data: action, task_id
+    waiting = State()  # data: action, task_id, arg (a step instance: a reject on an old card stays stale)
 
 
 async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, telegram) -> None:
@@ -21,7 +21,7 @@ async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, 
     if message.text.strip().lower() in ("/cancel", "/отмена"):
         await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
         return
-    button = Button(label="", action=data["action"], task_id=int(data["task_id"]))
+    button = Button(label="", action=data["action"], task_id=int(data["task_id"]), arg=str(data.get("arg") or ""))
     command = button.prompt_command(message.text.strip())
     await telegram.answer(message, app.chat.handle(person_id, command, "telegram"), person_id)
 
