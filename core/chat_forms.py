@@ -50,6 +50,7 @@ NEEDS_ID = N_("Give the request number: /%(name)s 42")
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
 STEP_FIELDS = N_("To finish your step on #%(id)s, fill these in first (/cancel stops):")
+WITHDRAWN = N_("Request #%(id)s is withdrawn.")
 REPEATED = N_("Already recorded; nothing changed.")
 STALE_QUESTION = N_("That button is from a question already answered; nothing changed. Answer the last question.")
 NOT_AN_ANSWER = N_("That is not an answer to this question; nothing changed.")
@@ -80,6 +81,7 @@ def register(chat) -> None:
         "ack": lambda s, r, c: _step(chat, s, r, c, "ack"),
         "complete": lambda s, r, c: _step(chat, s, r, c, "complete"),
         "decide": lambda s, r, c: _step(chat, s, r, c, "decide"),
+        "withdraw": lambda s, r, c: _withdraw(chat, s, r, c),
     })
 
 
@@ -432,3 +434,12 @@ def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: l
     session.add(draft)
     headline = chat._headline(reader, STEP_FIELDS, id=task_id)
     return _ask_next(chat, session, reader, form, draft, headline)
+
+
+def _withdraw(chat, session, reader, cmd):
+    """`/withdraw 42`: the author (or an admin) takes back a request still on its way."""
+    args = engine.read_action(cmd.args)
+    if args is None:
+        raise BadInput(NEEDS_ID, name=cmd.name)
+    out = engine.cancel(session, reader.person.id, args.task_id, now=chat.clock())
+    return request_card(chat, session, out.task, reader, chat._headline(reader, WITHDRAWN, id=out.task.id))

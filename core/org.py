@@ -25,6 +25,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from core.policy import Policy, duration
 from core import policy as org_policy
 from core import webhooks as org_webhooks
+from core import workdays
+from core.workdays import Calendar
 from core.clock import is_valid_zone, to_db
 from core.models import Person
 from core.webhooks import Hook
@@ -33,7 +35,7 @@ HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 TELEGRAM_ID_RE = re.compile(r"[0-9]{1,18}")
 TELEGRAM_USERNAME_RE = re.compile(r"@?[A-Za-z0-9_]{5,32}")
 LANGUAGES = ("ru", "en")
-TOP_KEYS = ("timezone", "language", "people", "channels", "reminders", "webhooks")
+TOP_KEYS = ("timezone", "language", "people", "channels", "reminders", "webhooks", "holidays", "working_days")
 PERSON_KEYS = (
     "id", "name", "email", "telegram", "slack", "manager",
     "roles", "admin", "timezone", "language", "birthday",
@@ -86,6 +88,7 @@ class Org:
     channels: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     reminders: Policy = field(default_factory=Policy)
     webhooks: list[Hook] = field(default_factory=list)
+    calendar: Calendar = field(default_factory=Calendar)
 
     def person(self, handle: str) -> OrgPerson | None:
         """The person with this handle, or None."""
@@ -269,9 +272,11 @@ class _Parser:
         channels = self.channels(fields.get("channels"))
         reminders = self.reminders(fields.get("reminders"))
         webhooks = self.webhooks(fields.get("webhooks"))
+        calendar = Calendar(self.days(fields.get("holidays"), "holidays"),
+                            self.days(fields.get("working_days"), "working_days"))
         self.check_links()
         return Org(timezone=zone_name, language=language, people=people, channels=channels, reminders=reminders,
-                   webhooks=webhooks)
+                   webhooks=webhooks, calendar=calendar)
 
     def reminders(self, node: Node | None) -> Policy:
         """`reminders: {before: [1d, 1h], at_deadline: true, overdue_every: 1d | off}`."""
@@ -300,6 +305,24 @@ class _Parser:
             off = str(node_every.value).lower() in ("off", "false", "no", "never")
             every = None if off else self.duration(node_every, "reminders.overdue_every")
         return Policy(before, at_deadline, every)
+
+    def days(self, node: Node | None, key: str) -> frozenset[date]:
+        """`holidays:` / `working_days:`: a list of dates (2026-12-31) and ranges (2027-01-01..2027-01-08)."""
+        if node is None or _is_null(node):
+            return frozenset()
+        items = _scalars(node) if isinstance(node, SequenceNode) else None
+        if items is None:
+            self.report(node, f"{key} must be a list of dates like [2026-12-31, 2027-01-01..2027-01-08]")
+            return frozenset()
+        found: set[date] = set()
+        for item, text in zip(node.value, items):
+            first, _, last = text.partition("..")
+            start, end = _iso_date(first), _iso_date(last or first)
+            if start is _INVALID or end is _INVALID or end < start or (end - start).days > 366:
+                self.report(item, f"{key}: '{text}' is not a date (2026-12-31) or a range (2027-01-01..2027-01-08)")
+                continue
+            found.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+        return frozenset(found)
 
     def duration(self, node: Node, where: str) -> timedelta | None:
         """'1d', '2h', '30m', '1w', or a problem naming the line."""
@@ -688,6 +711,7 @@ def sync_org(session: Session, org: Org, *, now: datetime) -> None:
     _deactivate_missing(org, rows)
     org_policy.save(session, org.reminders)
     org_webhooks.save(session, org.webhooks, now)
+    workdays.save(session, org.calendar)
     session.flush()
 
 

@@ -347,3 +347,14 @@ def test_a_work_step_asks_for_its_empty_fields_before_it_is_done(dialog):
         Turn("maria", "/submit", sees={"maria": ["Ваш шаг по #1 выполнен."], "pavel": ["завершена"], "olga": ["#1"]}),
         Turn("pavel", "/show 1", sees={"pavel": ["order-5521.pdf", "act-and-waybill.pdf", "Акт, Накладная"]}),
     ])
+
+
+def test_the_author_withdraws_a_request_and_nobody_else_may(dialog):
+    fill_leave(dialog)
+    dialog.play([
+        Turn("pavel", "/withdraw 1", sees={"pavel": ["#1"]}, not_sees={"pavel": ["отозвана"]}),
+        Turn("olga", "/withdraw", sees={"olga": ["/withdraw 42"]}),
+        Turn("olga", "/withdraw 1", sees={"olga": ["Request #1 is withdrawn.", "Leave request · withdrawn"], "ivan": ["#1"]}),
+        Turn("ivan", "/approve 1", sees={"ivan": ["#1"]}, not_sees={"ivan": ["Вы согласовали"]}),
+        Turn("ivan", "/approvals", sees={"ivan": ["Ничто не ждёт"]}),
+    ])

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from core import workdays
 from core.clock import to_db
 from core.forms import engine, who
 from core.forms.history import Walk, ask, event, join, walk_for
@@ -69,7 +70,8 @@ def escalate(walk: Walk, step: Step, row: RequestStep) -> bool:
     moved = _to_managers(walk, row)
     if not moved:
         return False
-    row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone))
+    row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone,
+                                                      workdays.load(walk.session)))
     walk.session.add(row)
     join(walk.session, walk.task, moved)
     ask(walk, row, moved, reason="escalated")

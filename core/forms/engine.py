@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core import reminders
+from core import reminders, workdays
 from core.clock import to_db
 from core.forms import who
 from core.forms.conditions import holds
@@ -56,7 +56,8 @@ def open_step(walk: Walk, step: Step, level: int = 0) -> RequestStep | None:
         people = who.admins(walk.session)  # a role nobody holds: the admins must sort it out
     row = _new_row(walk, step.id, step.kind, step.mode, level, state="calling" if step.kind == "bot" else "open")
     if step.deadline:
-        row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone))
+        row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone,
+                                                      workdays.load(walk.session)))
     if step.kind == "bot":
         row.next_ping_at = to_db(walk.now)  # the bot runner calls it at once
     _assign(walk, row, [] if step.kind == "bot" else [p.id for p in people])

@@ -1,4 +1,4 @@
-"""Step deadlines: "24h", "3 days", "2 working days" (Monday to Friday, in a zone)."""
+"""Step deadlines: "24h", "3 days", "2 working days" (Monday to Friday but the org's holidays, in a zone)."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from core.clock import zone
 from core.forms.schema import Deadline
+from core.workdays import WEEKDAYS, Calendar
 
 DEADLINE = re.compile(r"^\s*(\d{1,3})\s*(h|hours?|d|days?|wd|working\s+days?)\s*$", re.IGNORECASE)
 UNITS = {"h": "hours", "d": "days", "w": "working_days"}
@@ -21,9 +22,10 @@ def parse_deadline(text: str) -> Deadline | None:
     return Deadline(int(match.group(1)), UNITS[key])
 
 
-def due_after(start: datetime, deadline: Deadline, tz: str) -> datetime:
-    """When a step opened at `start` is due. Working days skip Saturday and Sunday in `tz`,
-    keeping the time of day (a step opened on Friday 15:00 with 1 working day is due Monday 15:00)."""
+def due_after(start: datetime, deadline: Deadline, tz: str, calendar: Calendar = WEEKDAYS) -> datetime:
+    """When a step opened at `start` is due. Working days skip weekends and the org's holidays in
+    `tz` (and count the weekend days it works), keeping the time of day (a step opened on Friday
+    15:00 with 1 working day is due Monday 15:00, or Tuesday when Monday is a holiday)."""
     if deadline.unit == "hours":
         return start + timedelta(hours=deadline.amount)
     if deadline.unit == "days":
@@ -32,5 +34,5 @@ def due_after(start: datetime, deadline: Deadline, tz: str) -> datetime:
     day, left = local.date(), deadline.amount
     while left:
         day += timedelta(days=1)
-        left -= day.weekday() < 5
+        left -= calendar.is_working(day)
     return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)

@@ -13,7 +13,7 @@ from adapters.slack.listeners.commands.task_commands import on_command
 COMMANDS = (
     "task", "tasks", "board", "show", "done", "reopen", "take", "watch", "assign", "due", "snooze",
     "comment", "attach", "link", "announce", "rsvp", "form", "approvals", "approve", "reject", "ack", "complete",
-    "decide", "escalate", "settings", "help",
+    "decide", "withdraw", "escalate", "settings", "help",
 )
 
 
