@@ -125,3 +125,26 @@ def make_app(store: Store, messenger, clock, org_file=DEMO_ORG):
 @pytest.fixture
 def app(sqlite_store, messenger, clock):
     return make_app(sqlite_store, messenger, clock)
+
+
+@pytest.fixture
+def forms_dir():
+    """A directory of extra form files for the `driver`'s app (TEAMFLOW_FORMS_DIR); a test module that
+    needs its own forms overrides this fixture."""
+    return None
+
+
+@pytest.fixture(params=["console", "telegram"])
+def driver(request, sqlite_store, clock, forms_dir, monkeypatch):
+    """The same dialog scenario on each platform (tests/dialogs.py): the console, then Telegram."""
+    from tests.dialogs import ConsoleDriver, TelegramDriver
+
+    if forms_dir is not None:
+        monkeypatch.setenv("TEAMFLOW_FORMS_DIR", str(forms_dir))
+    if request.param == "console":
+        messenger = ConsoleMessenger()
+        found = ConsoleDriver(make_app(sqlite_store, messenger, clock), messenger, clock)
+    else:
+        found = TelegramDriver(sqlite_store, clock)
+    yield found
+    found.close()
