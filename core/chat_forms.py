@@ -7,6 +7,12 @@ A choice, yes/no or person question also offers its answers as buttons
 (`/pick <field position> <answer>`), and every question Skip, Back and Cancel,
 the summary Send, Back and Cancel. A button names the question it was on, so
 a tap on an old one changes nothing: the adapters draw them on any platform.
+
+Done on a work step asks the step's fields that are still empty. When the
+route comes back to a step (a rejection's `on_reject: <step>`), Done asks all
+its fields again; on rework the author's Done asks the form's fields again.
+Those drafts start from the request's values: each question shows the value,
+and Skip keeps it.
 """
 from __future__ import annotations
 
@@ -23,13 +29,14 @@ from core.forms.context import is_empty
 from core.forms.engine import REWORK
 from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
-from core.forms.submission import required_at, visible
+from core.forms.display import show
+from core.forms.submission import locked_at, required_at, start_fields, visible
 from core.forms.work import _files_since as files_since
-from core.forms.work import fills
+from core.forms.work import fills, reached_stage, step_values
 from core.forms.views import step_label
 from core.i18n import N_, gettext_for
 from core.messages import Button, Message
-from core.models import FormDraft, Person, Task
+from core.models import FormDraft, FormRequest, Person, RequestStep, Task
 from core.render import refusal_text
 from core.views import Reader, when
 
@@ -50,6 +57,10 @@ NEEDS_ID = N_("Give the request number: /%(name)s 42")
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
 STEP_FIELDS = N_("To finish your step on #%(id)s, fill these in first (/cancel stops):")
+STEP_AGAIN = N_("#%(id)s came back to your step: go through its fields again; /skip keeps an answer as it is "
+                "(/cancel stops):")
+REWORK_FIELDS = N_("Change what is needed in #%(id)s, then send it again; /skip keeps an answer as it is "
+                   "(/cancel stops):")
 WITHDRAWN = N_("Request #%(id)s is withdrawn.")
 REPEATED = N_("Already recorded; nothing changed.")
 STALE_QUESTION = N_("That button is from a question already answered; nothing changed. Answer the last question.")
@@ -171,38 +182,71 @@ def _answer(chat, draft: FormDraft, field_id: str, value) -> None:
 
 
 def _next_field(form, draft: FormDraft):
-    if draft.asks is not None:  # a work step's fields, asked before it can be done
-        return next((form.field(a) for a in draft.asks if a not in draft.answered and form.field(a)), None)
+    if draft.asks is not None:  # a step's fields (or, on rework, the form's), asked before it is done
+        return next((f for a in draft.asks if a not in draft.answered and (f := form.field(a)) is not None
+                     and visible(f, draft.values)), None)
     return next((f for f in engine.fields_to_ask(form, draft.values) if f.id not in draft.answered), None)
 
 
-def _required(field, draft: FormDraft) -> bool:
-    """Required now: by the form, or because the work step asking for it needs it (required_from)."""
-    return field.required or draft.asks is not None
+def _step_row(session, draft: FormDraft) -> RequestStep | None:
+    """The step instance a draft finishes (a work or rework step); None for a form being filled."""
+    return session.get(RequestStep, draft.step_id) if draft.step_id is not None else None
 
 
-def _question(chat, reader, form, field, asks: list[str] | None = None) -> str:
-    asked = asks if asks is not None else [f.id for f in engine.fields_to_ask(form, {})]
+def _required(session, form, field, draft: FormDraft) -> bool:
+    """Required now: by the form, or because the work step asking for it needs it (required_from).
+    On rework the form's fields are asked again, required as when it was filled."""
+    row = _step_row(session, draft)
+    if row is None or row.kind == REWORK:
+        return field.required
+    return required_at(form, field, form.index(row.step_key))
+
+
+def _kept(draft: FormDraft, field):
+    """What /skip keeps: the value a field already has on a step sent back or a rework (the draft starts
+    from the request's values), until it is answered; None when there is nothing to keep."""
+    if draft.step_id is None or field.id in draft.answered:
+        return None
+    value = draft.values.get(field.id)
+    return None if is_empty(value) else value
+
+
+def _skippable(session, form, field, draft: FormDraft) -> bool:
+    return _kept(draft, field) is not None or not _required(session, form, field, draft)
+
+
+def _question(chat, session, reader, form, field, draft: FormDraft) -> str:
+    if draft.asks is not None:
+        asked = [a for a in draft.asks if (f := form.field(a)) is not None and visible(f, draft.values)]
+    else:
+        asked = [f.id for f in engine.fields_to_ask(form, {})]
     options = [o.label.text(reader.lang) for o in (field.options or ())]
+    kept = _kept(draft, field)
     return chat.render("form_ask", reader, label=field.label.text(reader.lang),
                        hint=field.hint.text(reader.lang) if field.hint else None, options=options,
-                       type=field.type, required=field.required or asks is not None, multiple=field.multiple,
-                       n=asked.index(field.id) + 1 if field.id in asked else None, total=len(asked))
+                       type=field.type, required=_required(session, form, field, draft), multiple=field.multiple,
+                       n=asked.index(field.id) + 1 if field.id in asked else None, total=len(asked),
+                       current=show(session, field, kept, reader.lang, reader.tz) if kept is not None else None)
 
 
 def _ask_next(chat, session, reader, form, draft, headline: str = "") -> Message:
     field = _next_field(form, draft)
     if field is not None:
         return _question_message(chat, session, reader, form, draft, field, headline)
-    rows = engine.summary(session, form, draft.values, reader.lang, reader.tz)
-    text = chat.render("form_summary", reader, form=form.title.text(reader.lang), fields=rows, task_id=draft.task_id)
+    values = draft.values if draft.asks is None else {  # a step's: its fields, as they stand now
+        k: v for k, v in draft.values.items()
+        if k in draft.asks and (f := form.field(k)) is not None and visible(f, draft.values)}
+    rows = engine.summary(session, form, values, reader.lang, reader.tz)
+    row = _step_row(session, draft)
+    text = chat.render("form_summary", reader, form=form.title.text(reader.lang), fields=rows, task_id=draft.task_id,
+                       then=None if row is None else "resubmit" if row.kind == REWORK else "step")
     return Message(text=(headline + "\n" if headline else "") + text, buttons=_summary_buttons(reader, draft),
                    kind="text")
 
 
 def _question_message(chat, session, reader, form, draft, field, headline: str = "", kind: str = "text") -> Message:
     """The question with its buttons: the answers to tap, then Skip, Back and Cancel."""
-    text = (headline + "\n" if headline else "") + _question(chat, reader, form, field, draft.asks)
+    text = (headline + "\n" if headline else "") + _question(chat, session, reader, form, field, draft)
     return Message(text=text, buttons=_question_buttons(session, reader, form, draft, field), kind=kind)
 
 
@@ -247,7 +291,7 @@ def _question_buttons(session, reader, form, draft, field) -> list[list[Button]]
     _ = gettext_for(reader.lang)
     at = _position(form, field)
     answers = [Button(p.label, "pick", at, p.arg) for p in _picks(session, reader, field)]
-    controls = [Button(_("Skip"), "skip_field", at)] if not _required(field, draft) else []
+    controls = [Button(_("Skip"), "skip_field", at)] if _skippable(session, form, field, draft) else []
     if draft.answered:
         controls.append(Button(_("Back"), "back_field", at))
     controls.append(Button(_("Cancel"), "cancel_form", 0))
@@ -309,6 +353,11 @@ def _back(chat, session, reader, cmd):
         raise BadInput(NOTHING_BACK)
     last = draft.answered[-1]
     values = {k: v for k, v in draft.values.items() if k != last}
+    row = _step_row(session, draft)
+    if row is not None:  # a step's draft starts from the request's values: back to the one it had
+        original = _start_values(session, form, row).get(last)
+        if not is_empty(original):
+            values[last] = original
     draft.values, draft.answered, draft.updated_at = values, draft.answered[:-1], to_db(chat.clock())
     session.add(draft)
     return _ask_next(chat, session, reader, form, draft)
@@ -320,9 +369,10 @@ def _skip(chat, session, reader, cmd):
     field = _next_field(form, draft)
     if field is None:
         raise BadInput(NOT_FINISHED)
-    if _required(field, draft):
+    kept = _kept(draft, field)
+    if kept is None and _required(session, form, field, draft):
         raise BadInput(NOT_OPTIONAL, field=field.label)
-    _answer(chat, draft, field.id, None)
+    _answer(chat, draft, field.id, kept)  # kept as it is, or left empty
     session.add(draft)
     return _ask_next(chat, session, reader, form, draft)
 
@@ -331,7 +381,7 @@ def _submit(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
     if _next_field(form, draft) is not None:
         raise BadInput(NOT_FINISHED)
-    if draft.step_id is not None:  # the fields a work step asked for: now it is done
+    if draft.step_id is not None:  # the fields a work step (or a rework) asked for: now it is done
         values = {k: v for k, v in draft.values.items() if k in (draft.asks or [])}
         out = engine.complete_step(session, reader.person.id, draft.task_id, now=chat.clock(), step_id=draft.step_id,
                                    values=values, tz=reader.tz)
@@ -389,7 +439,7 @@ def _step(chat, session, reader, cmd, action: str):
     elif action == "ack":
         out = engine.acknowledge(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
     elif action == "complete":
-        asks = _step_questions(session, me, args.task_id, args.step_id, now)
+        asks = _done_questions(session, me, args.task_id, args.step_id, now)
         if asks:
             return _begin_step(chat, session, reader, *asks)
         out = engine.complete_step(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment,
@@ -419,20 +469,67 @@ def _step_questions(session, actor_id: int, task_id: int, step_id: int | None, n
     if step is None:
         return None
     current = {**walk.request.values, **files_since(session, form, step, walk.request.values, walk.task, row.created_at)}
-    stage = form.index(step.id)
-    asks = [f.id for f in form.fields if f.id in fills(form, step) and required_at(form, f, stage)
-            and visible(f, current) and is_empty(current.get(f.id))]
+    asks = _still_empty(form, step, current)
     return (form, task_id, row.id, asks) if asks else None
 
 
-def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: list[str]) -> Message:
+def _still_empty(form, step, current: dict) -> list[str]:
+    """The fields a work step needs that are still empty, in the form's order."""
+    stage = form.index(step.id)
+    return [f.id for f in form.fields if f.id in fills(form, step) and required_at(form, f, stage)
+            and visible(f, current) and is_empty(current.get(f.id))]
+
+
+def _done_questions(session, actor_id: int, task_id: int, step_id: int | None, now):
+    """What Done asks before the step is done: (form, task id, step instance, field ids, the values they
+    start from, the headline), or None when it asks nothing.
+
+    A work step asks its required fields still empty (files attached since it opened count). One the route
+    came back to (an earlier instance of it was done: `on_reject: <step>`) asks all its fields again, each
+    showing its value, which /skip keeps. A rework step asks the form's fields again the same way, so the
+    author changes what the rejection was about before the request goes round again."""
+    walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", REWORK), now)
+    if assignee.state == "decided":
+        return None
+    form = walk.form
+    current = step_values(session, form, row, walk.request, walk.task)
+    if row.kind == REWORK:
+        stage = reached_stage(session, form, walk.request)
+        asks = [f.id for f in start_fields(form) if not locked_at(form, f, stage)]
+        return (form, task_id, row.id, asks, current, REWORK_FIELDS) if asks else None
+    step = form.step(row.step_key)
+    if step is None:
+        return None
+    if _came_back(session, row):
+        asks, msgid = [f.id for f in form.fields if f.id in fills(form, step) and visible(f, current)], STEP_AGAIN
+    else:
+        asks, msgid = _still_empty(form, step, current), STEP_FIELDS
+    return (form, task_id, row.id, asks, current, msgid) if asks else None
+
+
+def _came_back(session, row: RequestStep) -> bool:
+    """Is this step instance the route coming back to a step done before in this request?"""
+    return session.exec(select(RequestStep.id).where(
+        RequestStep.request_id == row.request_id, RequestStep.step_key == row.step_key,
+        RequestStep.level == row.level, RequestStep.id < row.id, RequestStep.state == "done")).first() is not None
+
+
+def _start_values(session, form, row: RequestStep) -> dict:
+    """The values a step's draft started from: the request's, with the files attached since the step opened."""
+    request = session.get(FormRequest, row.request_id)
+    return step_values(session, form, row, request, session.get(Task, request.task_id))
+
+
+def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: list[str], values: dict,
+                msgid: str) -> Message:
     draft = session.get(FormDraft, reader.person.id)
     if draft is None:
         draft = FormDraft(person_id=reader.person.id, form_id=form.id, updated_at=to_db(chat.clock()))
     draft.form_id, draft.task_id, draft.step_id, draft.asks = form.id, task_id, step_id, list(asks)
-    draft.values, draft.answered, draft.updated_at = {}, [], to_db(chat.clock())
+    # The draft starts from the request's values: show_if reads them, and /skip keeps what a field has.
+    draft.values, draft.answered, draft.updated_at = dict(values), [], to_db(chat.clock())
     session.add(draft)
-    headline = chat._headline(reader, STEP_FIELDS, id=task_id)
+    headline = chat._headline(reader, msgid, id=task_id)
     return _ask_next(chat, session, reader, form, draft, headline)
 
 

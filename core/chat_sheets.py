@@ -23,9 +23,9 @@ from core.clock import to_db
 from core.errors import BadInput, Forbidden
 from core.forms.buttons import STEP_ARG
 from core.forms.context import MISSING, is_empty
+from core.forms.engine import REWORK
 from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
-from core.forms.submission import required_at
 from core.forms.work import fills
 from core.forms.values import TEXT_MAX
 from core.i18n import N_, gettext_for
@@ -46,6 +46,7 @@ HINTS = {
     "task": N_("A task number, like #42."),
     "person": N_("Mention a person, like @olga."),
 }
+KEEPS = N_("Now: %(value)s. Leave it empty to keep it.")
 TABLE_HINT = N_("One row per line, cells separated by |: %(columns)s")
 
 
@@ -208,14 +209,16 @@ def open_step_sheet(chat, person_id: int, task_id: int, step_arg: str, platform:
     """The step's fields to fill, a refusal (not your step), or None when the step fills nothing."""
     def work(session: Session, reader: Reader):
         walk, step = _work_step(chat, session, reader, task_id, step_arg)
-        names = fills(walk.form, step)
-        fields = [f for f in walk.form.fields if f.id in names]
-        if not fields:
+        # What the chat would ask for (core/chat_forms.py): the fields the step still needs, or, on a step
+        # the route came back to and on a rework, its fields again, each keeping its value when left empty.
+        asks = chat_forms._done_questions(session, reader.person.id, task_id, int(step_arg[1:]), chat.clock())
+        if not asks:
             return None
-        stage = walk.form.index(step.id)
-        shown = tuple(replace(_field(session, reader, f, None),
-                              required=required_at(walk.form, f, stage) and f.type != "file") for f in fields)
-        return StepSheet(task_id=task_id, step_arg=step_arg, title=step.label.text(reader.lang), fields=shown)
+        _form, _task, _step, ids, current, _headline = asks
+        shown = tuple(_keeping(session, reader, walk.form, f, current.get(f.id))
+                      for f in walk.form.fields if f.id in ids)
+        title = step.label.text(reader.lang) if step else walk.form.title.text(reader.lang)
+        return StepSheet(task_id=task_id, step_arg=step_arg, title=title, fields=shown)
     return chat._guard(person_id, platform, work)
 
 
@@ -226,7 +229,7 @@ def submit_step_sheet(chat, person_id: int, task_id: int, step_arg: str, answers
     def work(session: Session, reader: Reader):
         ctx = engine.Context(session, reader.person.id, chat.clock(), reader.tz)
         walk, step = _work_step(chat, session, reader, task_id, step_arg)
-        allowed = fills(walk.form, step)
+        allowed = fills(walk.form, step) if step else {f.id for f in walk.form.fields}
         values = {}
         for name, raw in answers.items():
             field_ = walk.form.field(name)
@@ -256,13 +259,24 @@ def submit_step_sheet(chat, person_id: int, task_id: int, step_arg: str, answers
     return result
 
 
+def _keeping(session: Session, reader: Reader, form, f, value) -> SheetField:
+    """A field asked again: required while empty; with a value, optional, and its hint says what it is now."""
+    field_ = _field(session, reader, f, None)
+    if is_empty(value):
+        return replace(field_, required=True)
+    now = engine.summary(session, form, {f.id: value}, reader.lang, reader.tz)
+    shown = now[0]["value"] if now else ""
+    return replace(field_, required=False, hint=gettext_for(reader.lang)(KEEPS, value=shown[:200]))
+
+
 def _work_step(chat, session: Session, reader: Reader, task_id: int, step_arg: str):
     """The request's walk and the work step this person may finish now; refusals as the core words them."""
     found = STEP_ARG.match(step_arg or "")
     if found is None:
         raise BadInput(STALE_BUTTON)
-    walk, row, _assignee = prepare(session, reader.person.id, task_id, int(found.group(1)), ("work",), chat.clock())
+    walk, row, _assignee = prepare(session, reader.person.id, task_id, int(found.group(1)), ("work", REWORK),
+                                   chat.clock())
     step = walk.form.step(row.step_key)
-    if step is None:
+    if step is None and row.kind != REWORK:
         raise BadInput(STALE_BUTTON)
-    return walk, step
+    return walk, step  # (no step of the route for a rework: the author sends the form again)

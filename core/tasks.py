@@ -16,7 +16,7 @@ from core.clock import from_db, to_db
 from core.errors import BadInput, Forbidden, NotFound
 from core.i18n import N_
 from core.models import (
-    CLOSED_STATUSES, Attachment, BoardColumn, Comment, Person, Task, TaskEvent,
+    CLOSED_STATUSES, Attachment, BoardColumn, Comment, FormRequest, Person, Task, TaskEvent,
     TaskLink, TaskStatus, TaskWatcher,
 )
 from core.outbox import enqueue
@@ -42,6 +42,11 @@ NO_DUE = N_("Task #%(id)s has no deadline to snooze; set one with /due %(id)s to
 BAD_URL = N_("That doesn't look like a link; send one that starts with http:// or https://")
 SELF_LINK = N_("A task can't be linked to itself.")
 TOO_MANY_WATCHERS = N_("A task can have at most %(max)s watchers.")
+REQUEST_ON_ITS_WAY = N_("#%(id)s is a request on its way: it closes when its route ends. Its author can take it "
+                        "back with /withdraw %(id)s.")
+REQUEST_FINISHED = N_("#%(id)s is a finished request: it can't be reopened. Start a new one with /form.")
+# The states of a form request (core/forms) still walking its route: its task follows the route, not /done.
+REQUEST_OPEN_STATES = ("active", "rework")
 
 WHAT_CLOSE, WHAT_REOPEN = N_("close"), N_("reopen")
 WHAT_ASSIGN, WHAT_DUE, WHAT_SNOOZE = N_("reassign"), N_("change the deadline of"), N_("snooze")
@@ -291,6 +296,9 @@ def close(session: Session, actor_id: int, task_id: int, *, now: datetime) -> Ou
     task = managed_task(session, actor, task_id, WHAT_CLOSE)
     if task.status in CLOSED_STATUSES:
         raise BadInput(ALREADY_DONE, id=task.id)
+    request = _request_of(session, task)
+    if request is not None and request.state in REQUEST_OPEN_STATES:
+        raise Forbidden(REQUEST_ON_ITS_WAY, id=task.id)
     task.status, task.column, task.closed_at = TaskStatus.DONE, BoardColumn.DONE, to_db(now)
     event = record(session, task, actor, "closed", now)
     reminders.reschedule(session, task, now)
@@ -303,6 +311,9 @@ def reopen(session: Session, actor_id: int, task_id: int, *, now: datetime) -> O
     task = managed_task(session, actor, task_id, WHAT_REOPEN)
     if task.status not in CLOSED_STATUSES:
         raise BadInput(NOT_DONE, id=task.id)
+    request = _request_of(session, task)
+    if request is not None and request.state not in REQUEST_OPEN_STATES:
+        raise Forbidden(REQUEST_FINISHED, id=task.id)  # its task would be open while the request is over
     in_progress = task.assignee_id is not None
     task.status = TaskStatus.IN_PROGRESS if in_progress else TaskStatus.OPEN
     task.column = BoardColumn.IN_PROGRESS if in_progress else BoardColumn.TODO
@@ -310,6 +321,11 @@ def reopen(session: Session, actor_id: int, task_id: int, *, now: datetime) -> O
     event = record(session, task, actor, "reopened", now)
     reminders.reschedule(session, task, now)
     return Outcome(task, [event])
+
+
+def _request_of(session: Session, task: Task) -> FormRequest | None:
+    """The form request the task carries, if any (a request's task moves with its route)."""
+    return session.exec(select(FormRequest).where(FormRequest.task_id == task.id)).first()
 
 
 def _open_only(task: Task) -> None:

@@ -134,17 +134,23 @@ def forms_dir():
     return None
 
 
-@pytest.fixture(params=["console", "telegram"])
+@pytest.fixture(params=["console", "telegram", "slack"])
 def driver(request, sqlite_store, clock, forms_dir, monkeypatch):
-    """The same dialog scenario on each platform (tests/dialogs.py): the console, then Telegram."""
-    from tests.dialogs import ConsoleDriver, TelegramDriver
+    """The same dialog scenario on each platform (tests/dialogs.py): the console, Telegram, Slack."""
+    from tests.dialogs import ConsoleDriver, SlackDriver, TelegramDriver
 
+    marker = request.node.get_closest_marker("chat_only")
+    if marker is not None and request.param in marker.kwargs.get("not_on", ("slack",)):
+        pytest.skip(marker.kwargs.get("reason", "asked field by field in chat; Slack fills it in a modal "
+                                                 "(tests/test_slack_forms.py)"))
     if forms_dir is not None:
         monkeypatch.setenv("TEAMFLOW_FORMS_DIR", str(forms_dir))
     if request.param == "console":
         messenger = ConsoleMessenger()
         found = ConsoleDriver(make_app(sqlite_store, messenger, clock), messenger, clock)
-    else:
+    elif request.param == "telegram":
         found = TelegramDriver(sqlite_store, clock)
+    else:
+        found = SlackDriver(sqlite_store, clock)
     yield found
     found.close()

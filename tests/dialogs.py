@@ -32,9 +32,11 @@ Drivers:
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 import pytest
@@ -91,6 +93,11 @@ class Wait:
 
 Says = str | Tap | File | Reply | Wait
 Answer = str | File  # a field's answer in `fill`: typed text, or a file
+
+
+# Questions asked one by one in chat: on Slack a form (or a step's fields) is one modal, whose errors,
+# follow-up views and kept values tests/test_slack_forms.py covers; the `driver` fixture skips these there.
+CHAT_ONLY = pytest.mark.chat_only(not_on=("slack",))
 
 
 def known_bug(reason: str):
@@ -467,3 +474,251 @@ class ThreadedService:
         self.url = f"http://127.0.0.1:{port}{self.path}"
         self._ready.set()
         self.loop.run_forever()
+
+
+# ----- Slack ----------------------------------------------------------------------
+
+
+class SlackDriver(Driver):
+    """Slack through the real bolt app on a loopback server, signed requests as Slack sends them, against
+    the fake Web API, on an event loop of its own. Everyone has opened the app's Home once (so each is a
+    known member); commands are slash commands typed in the person's DM with the app, other text is a
+    DM message. Forms open as modals (`fill` fills one by field id, follow-up views too); the chat's
+    /submit, /skip, /back and /cancel are the Send, Skip, Back and Cancel buttons, as Slack has no such
+    slash commands. A screen is the text of the messages posted to the person's DM, ephemeral messages and
+    command answers only they see, the modal opened for them, and for who acted, their cards redrawn."""
+
+    platform = "slack"
+    # The demo org's people as the fake workspace knows them: (member id, e-mail). No Slack locale, so
+    # everyone reads what they read on the console. Kate is not named by id in the org file: her
+    # e-mail finds her on first contact.
+    USERS = {
+        "ivan": ("U01IVAN0001", "ivan@example.com"), "olga": ("U01OLGA0002", "olga@example.com"),
+        "maria": ("U01MARIA003", "maria@example.com"), "pavel": ("U01PAVEL004", "pavel@example.com"),
+        "anna": ("U01ANNA0005", "anna@example.com"), "kate": ("U01KATE0006", "kate@example.com"),
+    }
+    ANNOUNCEMENTS = "C0123ABCD"  # bot/demo/org.yaml's Slack announcement channel
+    CONTROLS = {"/submit": "submit_form", "/skip": "skip_field", "/back": "back_field", "/cancel": "cancel_form"}
+
+    def __init__(self, store, clock, people: Iterable[str] = PEOPLE) -> None:
+        from tests.fakes import slack_api as fake_slack
+        from tests.slack_harness import SlackHarness
+
+        self.fake_slack, self.clock = fake_slack, clock
+        self.loop = asyncio.new_event_loop()
+        users = {who: (member, email, None) for who, (member, email) in self.USERS.items()}
+        self.harness = SlackHarness(store, clock, users=users)
+        self._run(self.harness.__aenter__())
+        self.app, self.fake = self.harness.app, self.harness.fake
+        self._dms = {self.harness.dm(who): who for who in self.USERS}
+        self._responders: dict[str, str] = {}  # response_url id -> who typed the command
+        self._prompts: dict[str, dict] = {}  # who -> the open modal asking for words (a reject's reason)
+        self._ids = itertools.count(1)
+        self.timeline: list[tuple[str, str, Any]] = []  # (who, kind, where): what each received, oldest first
+        scheduler.tick(self.app)  # the bot has been up since this morning: today's digests are behind it
+        for who in people:
+            self._run(self.harness.open_home(who))
+
+    def close(self) -> None:
+        try:
+            self._run(self.harness.__aexit__(None, None, None))
+        finally:
+            self.loop.close()
+
+    # -- the platform methods -----------------------------------------------------
+
+    def say(self, who: str, text: str) -> Screens:
+        prompt = self._prompts.pop(who, None)
+        if prompt is not None and not text.startswith("/"):  # the words a tapped Reject (say) asked for
+            return self._turn(who, self.harness.submit(who, prompt, text))
+        if prompt is not None and text.strip() == "/cancel":
+            return {}  # the modal is closed; nothing happened
+        if text.strip() in self.CONTROLS:
+            return self._tap_where(who, lambda button: button.action == self.CONTROLS[text.strip()], text)
+        if text.startswith("/"):
+            from adapters.slack.listeners.commands import COMMANDS
+
+            name, _, rest = text.partition(" ")
+            assert name[1:] in COMMANDS, f"slack: there is no slash command {name} (manifest.yaml)"
+            response_url = f"{self.fake.root}/response/d{next(self._ids)}"
+            self._responders[response_url.rsplit("/", 1)[-1]] = who
+            fields = self.fake_slack.slash_command(
+                self.USERS[who][0], who, name, self.harness.escape_mentions(rest), channel_id=self.harness.dm(who),
+                response_url=response_url, trigger_id=self.fake.issue_trigger(self.USERS[who][0]))
+            return self._turn(who, self.harness.post_form(fields))
+        return self._turn(who, self.harness.say(who, self.harness.escape_mentions(text), channel=self.harness.dm(who),
+                                                channel_type="im"))
+
+    def tap(self, who: str, label: str) -> Screens:
+        return self._tap_where(who, lambda button: button.label == label, label)
+
+    def reply(self, who: str, task_id: int, text: str) -> Screens:
+        return self._turn(who, self.harness.say(who, self.harness.escape_mentions(text), channel=self.harness.dm(who),
+                                                thread_ts=self._card(who, task_id), channel_type="im"))
+
+    def send_file(self, who: str, name: str, task_id: int | None = None) -> Screens:
+        file = {"id": f"F0{next(self._ids):09d}", "name": name, "mimetype": "application/pdf", "size": 20_480}
+        thread = self._card(who, task_id) if task_id is not None else None
+        return self._turn(who, self.harness.say(who, "", channel=self.harness.dm(who), thread_ts=thread,
+                                                channel_type="im", files=[file]))
+
+    def tick(self, *, minutes: float = 0, hours: float = 0, days: float = 0) -> Screens:
+        self.clock.advance(minutes=minutes, hours=hours, days=days)
+
+        async def due_work():
+            scheduler.tick(self.app)
+            await bots.run_due(self.app.store, self.clock())
+        return self._turn(None, due_work())
+
+    def buttons(self, who: str) -> list[str]:
+        for _kind, message in self._received(who):
+            labels = list(self.harness.buttons(message))
+            if labels:
+                return labels
+        return []
+
+    def fill(self, who: str, line: str | Tap, answers: Iterable[tuple[str, Answer]], *, submit: bool = True,
+             sees: dict[str, list[str]] | None = None, not_sees: dict[str, list[str]] | None = None) -> Screens:
+        """A form or a work step's fields in one modal (and its follow-up views); without a modal (a typed
+        /complete), field by field in the DM as on other platforms."""
+        answers = list(answers)
+        opened = len(self.fake.modals)
+        screens = self.act(who, line)
+        if len(self.fake.modals) > opened:
+            view = self.fake.modals[-1]["view"]
+            while True:  # Send; a follow-up view asks the fields that the answers so far brought in
+                reply, screens = self._submit(who, view, answers)
+                body = reply.json() if reply.text else None
+                if not body or body.get("response_action") != "update":
+                    break
+                view = body["view"]
+            assert not body, f"slack: the modal refused {who}'s answers: {body}"
+        else:
+            for _field_id, answer in answers:
+                screens = self.send_file(who, answer.name) if isinstance(answer, File) else self.say(who, answer)
+            if submit:
+                screens = self.say(who, "/submit")
+        if sees is not None or not_sees is not None:
+            self.check(Turn(who, "/submit" if submit else line, sees or {}, not_sees or {}), screens, "fill")
+        return screens
+
+    # -- the machinery --------------------------------------------------------------
+
+    def _run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def _submit(self, who: str, view: dict, answers: list[tuple[str, Answer]]):
+        blocks = {b["block_id"].removeprefix("f:"): b for b in view["blocks"] if b["type"] == "input"}
+        given = {field_id: self._as_picked(blocks[field_id]["element"], answer)
+                 for field_id, answer in answers if field_id in blocks and answer != "/skip"}
+        replies = []
+
+        async def send():
+            replies.append(await self.harness.fill(who, view, given))
+        screens = self._turn(who, send())
+        return replies[0], screens
+
+    def _as_picked(self, element: dict, answer: Answer):
+        """What a person picks in the modal for what they would have typed in chat."""
+        if isinstance(answer, File):
+            return answer.name
+        kind, text = element["type"], str(answer).strip()
+        if kind == "datepicker":
+            from core.forms.dates import read_date
+            return read_date(text, now=self.clock(), tz="Europe/Moscow").isoformat()
+        if kind == "radio_buttons":  # yes / no
+            from core.forms.readers import read_yes_no
+            return "yes" if read_yes_no(text) else "no"
+        if kind in ("static_select", "multi_static_select"):
+            options = element["options"]
+            people = text.startswith("@")  # several people, as mentioned in chat: "@pavel @maria"
+            parts = re.split(r"[,\s]+" if people else r"\s*,\s*", text) if kind == "multi_static_select" else [text]
+            picked = [part.strip().lstrip("@") for part in parts if part.strip()]
+            picked = [options[int(p) - 1]["value"] if p.isdigit() and 0 < int(p) <= len(options) else p
+                      for p in picked]
+            return picked if kind == "multi_static_select" else picked[0]
+        return text
+
+    def _tap_where(self, who: str, wanted: Callable, what: str) -> Screens:
+        from adapters.slack.values import unpack
+
+        for kind, message in self._received(who):
+            for label, action in self.harness.buttons(message).items():
+                button = unpack(action["value"])
+                if button is not None and wanted(replace(button, label=label)):
+                    return self._turn(who, self.harness.tap(who, message, label, ephemeral=kind != "msg"))
+        raise AssertionError(f"slack: {who} has no button {what!r}; they received "
+                             f"{[list(self.harness.buttons(m)) for _k, m in self._received(who)]}")
+
+    def _received(self, who: str):
+        """(kind, message as it is now) of what `who` received, newest first."""
+        for person, kind, where in reversed(self.timeline):
+            if person != who:
+                continue
+            if kind == "msg":
+                yield kind, self.fake.message(*where)
+            else:
+                yield kind, where
+
+    def _card(self, who: str, task_id: int) -> str:
+        dm = self.harness.dm(who)
+        for person, kind, where in reversed(self.timeline):
+            if person == who and kind == "msg" and where[0] == dm and \
+                    self.app.chat.task_of_message("slack", dm, where[1]) == task_id:
+                return where[1]
+        raise AssertionError(f"slack: {who} has no card of #{task_id} to reply to")
+
+    def _turn(self, who: str | None, work) -> Screens:
+        calls, responses = len(self.fake.calls), len(self.fake.responses)
+        reply = self._run(work)
+        if getattr(reply, "status", 200) != 200:
+            raise AssertionError(f"slack: the app answered {who}'s request with {reply.status}: {reply.text}")
+        self._run(self.harness.deliver())
+        return self._screens(who, calls, responses, reply)
+
+    def _screens(self, who: str | None, calls: int, responses: int, reply) -> Screens:
+        screens: dict[str, list[str]] = {}
+        mine = self.harness.dm(who) if who else None
+        for call in self.fake.calls[calls:]:
+            body = call.response or {}
+            if not body.get("ok"):
+                continue
+            if call.method in ("chat.postMessage", "chat.update"):
+                channel, ts = body["channel"], body["ts"]
+                person = CHANNEL if channel == self.ANNOUNCEMENTS else self._dms.get(channel)
+                if person is None or (call.method == "chat.update" and channel != mine):
+                    continue  # a card redrawn in someone else's DM is not a notice to them
+                if call.method == "chat.postMessage":
+                    self.timeline.append((person, "msg", (channel, ts)))
+                screens.setdefault(person, []).append(self._text(call.params))
+            elif call.method == "chat.postEphemeral":
+                person = self._who(call.params["user"])
+                message = {**self.fake.ephemerals_for(call.params["user"])[-1], "ts": body["message_ts"]}
+                self.timeline.append((person, "eph", message))
+                screens.setdefault(person, []).append(self._text(call.params))
+            elif call.method == "views.open":
+                person = self._who(self.fake.modals[-1]["user"])
+                view = call.params["view"]
+                if view.get("callback_id") == "tf.prompt":
+                    self._prompts[person] = self.fake.modals[-1]["view"]
+                labels = [view["title"]["text"]] + [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+                screens.setdefault(person, []).append("\n".join(labels))
+        for answer in self.fake.responses[responses:]:
+            person = self._responders.get(answer["id"], who)  # a tap's response_url answers the tapper
+            if person:
+                self.timeline.append((person, "eph", {**answer, "channel": self.harness.dm(person),
+                                                      "ts": f"1800000000.{answer['id']}"}))
+                screens.setdefault(person, []).append(self._text(answer))
+        return {person: normalise(html.unescape("\n".join(texts))) for person, texts in screens.items()}
+
+    def _who(self, member: str) -> str:
+        return next(who for who, (m, _e) in self.USERS.items() if m == member)
+
+    @staticmethod
+    def _text(message: dict) -> str:
+        blocks = message.get("blocks") or []
+        if isinstance(blocks, str):
+            import json
+            blocks = json.loads(blocks)
+        texts = [b["text"]["text"] for b in blocks if b.get("type") in ("section", "header")]
+        return "\n".join(texts) or message.get("text", "")

@@ -343,7 +343,9 @@ def test_a_work_step_asks_for_its_empty_fields_before_it_is_done(dialog):
         Turn("maria", "/complete 1", sees={"maria": ["Чтобы завершить шаг по #1", "(1/2)", "Акт"]}),
         Turn("maria", "/skip", sees={"maria": ["пропустить нельзя"]}),  # required from this step
         Turn("maria", "act, waybill", sees={"maria": ["(2/2)", "Закрывающие документы"]}),
-        Turn("maria", "/file act-and-waybill.pdf", sees={"maria": ["Акт, Накладная", "act-and-waybill.pdf"]}),
+        Turn("maria", "/file act-and-waybill.pdf", sees={"maria": ["Акт, Накладная", "act-and-waybill.pdf",
+                                                                   "Отправка завершит ваш шаг по #1."]},
+             not_sees={"maria": ["прикреплена к задаче", "Получатель:"]}),  # the step's fields, done on /submit
         Turn("maria", "/submit", sees={"maria": ["Ваш шаг по #1 выполнен."], "pavel": ["завершена"], "olga": ["#1"]}),
         Turn("pavel", "/show 1", sees={"pavel": ["order-5521.pdf", "act-and-waybill.pdf", "Акт, Накладная"]}),
     ])

@@ -62,6 +62,22 @@ def test_a_rejected_contract_returns_to_its_author_and_starts_over_when_sent_aga
     assert desk.state(task_id) == ("done", "done")
 
 
+def test_a_file_attached_during_rework_is_the_new_draft_when_sent_again(desk):
+    from core import tasks
+
+    task_id = desk.start("pavel", "contract_approval", **CONTRACT)
+    desk.do(forms.reject, "anna", task_id, "Old template")
+    desk.clock.advance(minutes=5)
+    desk.do(tasks.attach_file, "pavel", task_id, platform="telegram", file_id="AgAD-v2", name="draft-v2.pdf",
+            mime_type=None, size=None)
+    desk.do(forms.resubmit, "pavel", task_id, {})  # nothing typed: the file replied to the card counts
+    assert [item["name"] for item in desk.values(task_id)["draft"]] == ["draft-v2.pdf"]
+    assert desk.step(task_id) == "legal"
+    desk.do(forms.reject, "anna", task_id, "Still the old clause 7")
+    desk.do(forms.resubmit, "pavel", task_id, {"subject": "Supply of aligners, clause 7 fixed"})
+    assert [item["name"] for item in desk.values(task_id)["draft"]] == ["draft-v2.pdf"]  # no new file: kept
+
+
 def test_the_draft_is_locked_once_the_ceo_signs(desk):
     form = desk.forms.get("contract_approval")
     with desk.store.session() as session:

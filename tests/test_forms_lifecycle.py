@@ -99,6 +99,42 @@ def test_the_schedulers_tick_escalates_overdue_steps(desk):
     assert desk.state(task_id) == ("rejected", "cancelled")
 
 
+def test_a_requests_task_follows_its_route_not_done_or_reopen(desk):
+    task_id = desk.start("pavel", "big_purchase", item="Scanner")
+    for who in ("pavel", "olga"):  # the author, an admin
+        with pytest.raises(Forbidden, match="request on its way"):
+            desk.do(tasks.close, who, task_id)
+    assert desk.state(task_id) == ("active", "awaiting_approval") and desk.waiting(task_id) == ["Olga Reshetova"]
+    desk.do(forms.reject, "olga", task_id, "Not now")
+    assert desk.state(task_id) == ("rejected", "cancelled")
+    with pytest.raises(Forbidden, match="finished request"):
+        desk.do(tasks.reopen, "pavel", task_id)
+    assert desk.state(task_id) == ("rejected", "cancelled")
+    with desk.store.session() as session:  # a plain task still closes and reopens
+        plain = tasks.create_task(session, desk.id("pavel"), "Buy a new printer", now=desk.clock()).task.id
+    desk.do(tasks.close, "pavel", plain)
+    assert desk.do(tasks.reopen, "pavel", plain).task.status == "open"
+
+
+def test_an_escalation_in_the_tick_of_the_morning_digest_is_in_the_new_approvers_digest(desk):
+    """One tick crossing both 9:00 and a step's deadline: the step goes up first, then the digests are made,
+    so the approver it was taken from is not sent a digest of what is no longer theirs."""
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from core.models import Outbox
+
+    task_id = desk.start("pavel", "big_purchase", item="Scanner")
+    assert desk.waiting(task_id) == ["Olga Reshetova"]
+    desk.clock.now = datetime(2026, 12, 1, 6, 30, tzinfo=timezone.utc)  # Tuesday 9:30 in Moscow: 4 h long past
+    scheduler.tick(desk.app)
+    assert desk.waiting(task_id) == ["Ivan Petrov"]
+    with desk.store.session() as session:
+        digests = {row.recipient_id for row in session.exec(select(Outbox).where(Outbox.template == "digest"))}
+    assert desk.id("ivan") in digests and desk.id("olga") not in digests
+
+
 def test_a_step_command_is_read_with_or_without_the_step(desk):
     assert forms.read_action("42 s17 fine by me") == forms.ActionArgs(42, 17, None, "fine by me")
     assert forms.read_action("#42 s17_2") == forms.ActionArgs(42, 17, "2", "")

@@ -272,3 +272,28 @@ async def test_a_payment_is_approved_paid_and_closed_with_its_fields_filled_in_m
     await slack.command("pavel", "/show 1")
     shown = slack.text(slack.last(GENERAL))
     assert "Акт, Накладная" in shown and "act.pdf" in shown and "order-5521.pdf" in shown
+
+
+async def test_rework_opens_the_form_again_keeping_what_is_left_empty(slack):
+    await slack.command("pavel", "/form contract_approval")
+    contract = {"doc_type": "Типовой договор", "counterparty": "Smile Clinic", "subject": "Aligner supply",
+                "amount": "90 000 RUB", "draft": "draft.pdf"}
+    more = await slack.fill("pavel", slack.modal("pavel"), contract)
+    assert (await slack.fill("pavel", more.json()["view"], contract)).text == ""  # amount: the follow-up
+    await slack.deliver()
+    legal = slack.last(slack.dm("anna"))
+    await slack.tap("anna", legal, "Отклонить")
+    await slack.submit("anna", slack.modal("anna"), "Wrong counterparty details")
+    await slack.deliver()
+    rework = slack.last(slack.dm("pavel"))
+    assert "Доработка" in slack.text(rework)
+    await slack.tap("pavel", rework, "Готово")
+    again = slack.modal("pavel")  # the form's fields again, each keeping its value when left empty
+    fields = inputs(again)
+    assert {"doc_type", "counterparty", "subject", "draft"} <= set(fields)
+    assert fields["counterparty"]["optional"] and "Smile Clinic" in fields["counterparty"]["hint"]["text"]
+    sent = await slack.fill("pavel", again, {"counterparty": "Smile Clinic LLC"})
+    assert sent.text == "", sent.text
+    await slack.deliver()
+    back = slack.text(slack.last(slack.dm("anna")))  # the lawyer gets it again, changed
+    assert "Smile Clinic LLC" in back and "Aligner supply" in back and "draft.pdf" in back

@@ -286,3 +286,41 @@ async def test_a_request_rejected_by_a_tap_asks_for_the_reason_and_the_author_he
     assert "#1" in tg.last("ivan")["text"]
     await tg.deliver()
     assert "The dates clash with the audit" in "\n".join(m["text"] for m in tg.sent_to("olga")[-3:])
+
+
+async def test_the_form_and_repeat_lists_reach_telegram_with_their_usage_lines(met):
+    """Usage lines such as `/form <name> #42` are in translated strings: they must reach Telegram escaped,
+    or it refuses the whole message (400 can't parse entities)."""
+    tg = met
+    await tg.private("olga", "/form")
+    listed = tg.last("olga")["text"]
+    assert "/form leave_request — Leave request" in listed
+    assert "/form <name> #42 attaches a form to an existing task." in listed
+    await tg.private("anna", "/form")
+    assert "/form <имя> #42 — прикрепить форму к существующей задаче." in tg.last("anna")["text"]
+    await tg.private("olga", "/task Weekly report every monday 10:00")
+    await tg.private("olga", "/recurring")
+    assert "Stop one with /recurring stop <number>." in tg.last("olga")["text"]
+    await tg.private("anna", "/task Отчёт каждую пятницу в 11:00")
+    await tg.private("anna", "/recurring")
+    assert "Остановить: /recurring stop <номер>." in tg.last("anna")["text"]
+
+
+def test_no_translated_template_string_holds_html_markup():
+    """Words in templates (`_()`) are not escaped on Telegram (only their parameters are): a `<` or `&` in
+    one, or in its translation, breaks the message. Pass such text as a parameter instead."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from core.i18n import LOCALE_DIR
+
+    root = Path(__file__).resolve().parent.parent
+    ids = {message if isinstance(message, str) else message[0] for _f, _l, message, _c, _x in extract_from_dir(
+        str(root / "templates"), [("**.j2", "jinja2")],
+        options_map={"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}})}
+    with open(LOCALE_DIR / "ru" / "LC_MESSAGES" / "teamflow.po", "rb") as fh:
+        russian = {m.id: m.string for m in read_po(fh, locale="ru") if m.id}
+    marked = sorted(text for msgid in ids for text in (msgid, russian.get(msgid) or "") if "<" in text or "&" in text)
+    assert marked == []

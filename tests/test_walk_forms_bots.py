@@ -12,9 +12,10 @@ from __future__ import annotations
 import pytest
 
 from tests.dialog import Turn
-from tests.dialogs import Tap, ThreadedService, Wait
+from tests.dialogs import CHAT_ONLY, Tap, ThreadedService, Wait
 from tests.test_forms_bots import FORM, SECRET, Service
 from tests.test_forms_lifecycle import CHAIN
+
 
 SUPPLIER = [("supplier", "Resin LLC"), ("inn", "7701234567"), ("risk", "/skip")]
 
@@ -42,6 +43,7 @@ def submit_supplier_check(driver) -> None:
         "pavel": ["Заявка #1 отправлена.", "Проверка поставщика", "Шаг 1 из 2 — Автоматическая проверка"]})
 
 
+@CHAT_ONLY
 def test_the_yaml_only_form_checks_its_fields(driver):
     driver.play([
         Turn("pavel", "/form supplier_check", sees={"pavel": ["(1/3) Поставщик"]}),

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from tests.dialog import Turn
-from tests.dialogs import File, Tap, known_bug
+from tests.dialogs import CHAT_ONLY, File, Tap
+
 
 COMPLAINT = [("stage", "manufacturing"), ("client", "Clinic Smile"), ("description", "The set does not fit"),
              ("severity", "high"), ("files", File("photo.jpg")), ("responsible", "@olga")]
@@ -77,10 +78,6 @@ def test_refund_branch_then_the_quality_owner_confirms_the_preventive_action(dri
     ])
 
 
-@known_bug("a work step returned by a rejection is completed at once with its old values: core/chat_forms.py "
-           "_step_questions asks only the step's fields that are still empty, and after on_reject: preventive "
-           "they are all filled from the first round, so Done sends the same preventive action back to the "
-           "quality owner and the head never gets to change it in chat")
 def test_a_preventive_action_sent_back_is_asked_for_again(driver):
     file_complaint(driver)
     investigate(driver)
@@ -95,6 +92,34 @@ def test_a_preventive_action_sent_back_is_asked_for_again(driver):
             "kate": ["«Too vague: which instruction?»"], "maria": ["«Too vague: which instruction?»"]}),
     ])
     prevent(driver, "Scan checklist v2, signed by two", heard=("maria",))
+
+
+@CHAT_ONLY
+def test_a_preventive_action_sent_back_keeps_what_is_skipped(driver):
+    file_complaint(driver)
+    investigate(driver)
+    refund(driver)
+    prevent(driver, heard=("maria",))
+    driver.tap("pavel", "Отклонить")
+    driver.say("pavel", "Which instruction?")
+    driver.play([
+        Turn("olga", Tap("Done"), sees={"olga": [
+            "#1 came back to your step", "/skip keeps an answer as it is", "(1/2) Preventive action:",
+            "Now: Instruction changed — /skip keeps it."]}, not_sees={"olga": ["optional"]}),
+        Turn("olga", Tap("Skip"), sees={"olga": ["(2/2) What exactly changes:",
+                                                 "Now: Check every scan twice — /skip keeps it."]}),
+        Turn("olga", "/back", sees={"olga": ["(1/2) Preventive action:", "Now: Instruction changed"]}),
+        Turn("olga", "client_rule", sees={"olga": ["(2/2) What exactly changes:", "Now: Check every scan twice"]}),
+        Turn("olga", "/skip", sees={"olga": ["Preventive action: New rule for working with clients",
+                                             "What exactly changes: Check every scan twice",
+                                             "Sending it completes your step on #1."]},
+             not_sees={"olga": ["attached to task", "Client:"]}),  # the step's fields, not the whole request
+        Turn("olga", "/submit", sees={
+            "olga": ["You completed your step on #1.", "Preventive action: New rule for working with clients"],
+            "kate": ["выполнил(а): Предупреждающее действие"], "maria": ["#1"],
+            "pavel": ["Нужно ваше согласование", "Новое правило работы с клиентами",
+                      "Что именно меняется: Check every scan twice"]}),
+    ])
 
 
 def test_remake_branch_and_a_critical_complaint_reaches_the_ceo(driver):
@@ -138,10 +163,6 @@ def test_a_rejected_complaint_still_gets_a_preventive_action(driver):
     ])
 
 
-@known_bug("templates/plain/event_line.txt.j2, the 'decided' line: an outcome whose id is 'reject' (the "
-           "complaint's 'Reject the complaint') is told as 'rejected: Decision' — the template tests "
-           "d.outcome == 'reject' before the outcome's own label, though the engine (core/forms/decisions.py "
-           "apply) treats it as a named outcome and goes on to the preventive action")
 def test_the_author_hears_which_outcome_was_chosen_even_one_called_reject(driver):
     file_complaint(driver)
     investigate(driver)

@@ -6,8 +6,10 @@ Demo org: pavel -> olga (English) -> ivan (CEO); anna is the lawyer, maria the C
 """
 from __future__ import annotations
 
+
 from tests.dialog import Turn
-from tests.dialogs import File, Reply, Tap, known_bug
+from tests.dialogs import CHAT_ONLY, File, Reply, Tap
+
 
 CONTRACT = [("doc_type", "standard_contract"), ("counterparty", "Align Lab"), ("subject", "Supply of resin"),
             ("amount", "300 000 RUB"), ("dates", "01.01.2027–31.12.2027"), ("draft", File("draft.pdf"))]
@@ -31,6 +33,7 @@ def lawyer_approves(driver) -> None:
     ])
 
 
+@CHAT_ONLY
 def test_other_documents_ask_what_kind_and_letters_have_no_amount(driver):
     driver.play([
         Turn("pavel", "/form contract_approval", sees={"pavel": ["Тип документа", "Типовой договор"]}),
@@ -71,6 +74,7 @@ def test_lawyer_then_finance_and_manager_both_then_the_ceo_signs(driver):
     ])
 
 
+@CHAT_ONLY
 def test_a_rejection_returns_it_to_the_author_who_sends_it_again(driver):
     start(driver)
     lawyer_approves(driver)
@@ -83,10 +87,17 @@ def test_a_rejection_returns_it_to_the_author_who_sends_it_again(driver):
             "olga": ["returned it to the author for rework"], "anna": ["вернул(а) автору на доработку"]}),
         Turn("olga", "/approvals", sees={"olga": ["Nothing waits for your decision."]}),  # her part is over too
         Turn("pavel", "/approvals", sees={"pavel": ["Доработка автором"]}),
-        Turn("pavel", Tap("#1 Готово"), sees={
-            "pavel": ["Ваш шаг по #1 выполнен.", "Шаг 1 из 3 — Проверка юристом"],
-            "olga": ["submitted it again after rework"], "maria": ["отправил(а) снова после доработки"],
-            "anna": ["отправил(а) снова после доработки", "Нужно ваше согласование: Проверка юристом"]}),
+        Turn("pavel", Tap("#1 Готово"), sees={"pavel": [
+            "Измените в #1 то, что нужно", "(1/6) Тип документа:", "Сейчас: Типовой договор"]}),
+    ])
+    # Done on the rework asks the form again, each field with its value; /skip keeps it.
+    driver.fill("pavel", Tap("Пропустить"), [("counterparty", "/skip"), ("subject", "/skip"), ("amount", "270 000 RUB"),
+                                   ("dates", "/skip"), ("draft", "/skip")], sees={
+        "pavel": ["Ваш шаг по #1 выполнен.", "Шаг 1 из 3 — Проверка юристом", "Сумма: 270 000 RUB"],
+        "olga": ["submitted it again after rework"], "maria": ["отправил(а) снова после доработки"],
+        "anna": ["отправил(а) снова после доработки", "Нужно ваше согласование: Проверка юристом",
+                 "Сумма: 270 000 RUB", "Проект документа: draft.pdf"]})
+    driver.play([
         # The route starts over: the lawyer, finance and manager, the CEO.
         Turn("anna", "/approve 1 Fine now", sees={"anna": ["Вы согласовали #1."], "pavel": ["«Fine now»"],
                                                    "maria": ["Нужно ваше согласование"],
@@ -100,29 +111,64 @@ def test_a_rejection_returns_it_to_the_author_who_sends_it_again(driver):
     ])
 
 
-@known_bug("a file replied to the card during rework does not replace the form's file field: core/forms/work.py "
-           "resubmit merges only the values given (no files_since, unlike a work step), and /complete on a "
-           "rework step asks nothing, so the request goes round again with the old draft")
 def test_the_author_changes_the_draft_during_rework(driver):
     start(driver)
     lawyer_approves(driver)
     driver.tap("maria", "Отклонить")
     driver.say("maria", "Wrong counterparty details")
     driver.send_file("pavel", "draft-v2.pdf", task_id=1)  # a reply to the card with the new draft
-    screens = driver.say("pavel", "/complete 1 New details")
+    driver.play([
+        Turn("pavel", "/complete 1 New details", sees={"pavel": [
+            "Измените в #1 то, что нужно", "/skip оставляет ответ как есть", "(1/6) Тип документа:"]},
+             not_sees={"pavel": ["выполнен"]}),
+    ])
+    screens = driver.fill("pavel", "/skip", [("counterparty", "Align Lab LLC"), ("subject", "/skip"),
+                                             ("amount", "/skip"), ("dates", "/skip")], submit=False)
+    assert "(6/6) Проект документа:" in screens["pavel"] and "Сейчас: draft-v2.pdf" in screens["pavel"], screens
+    screens = driver.say("pavel", "/skip")  # keeps the file replied to the card
+    assert "Проект документа: draft-v2.pdf" in screens["pavel"], screens["pavel"]
+    assert "Заявка #1 будет отправлена снова" in screens["pavel"], screens["pavel"]
+    screens = driver.say("pavel", "/submit")
     assert "Ваш шаг по #1 выполнен." in screens["pavel"], screens["pavel"]
     assert "Проект документа: draft-v2.pdf" in screens["pavel"], screens["pavel"]
+    assert "Контрагент: Align Lab LLC" in screens["anna"] and "draft-v2.pdf" in screens["anna"], screens["anna"]
+    assert "draft.pdf" not in screens["anna"].replace("draft-v2.pdf", ""), screens["anna"]
 
 
-@known_bug("core/tasks.py close (/done, and the Done button of the plain task card) closes a task that "
-           "carries a form request on its way: the task becomes done ('Задача #1 выполнена.') while the "
-           "request stays active and its approvers go on deciding")
+def test_a_new_draft_sent_while_the_rework_asks_replaces_the_old_one(driver):
+    start(driver)
+    lawyer_approves(driver)
+    driver.tap("maria", "Отклонить")
+    driver.say("maria", "Old template")
+    driver.fill("pavel", Tap("Готово"), [("doc_type", "/skip"), ("counterparty", "/skip"), ("subject", "/skip"),
+                                         ("amount", "/skip"), ("dates", "/skip"), ("draft", File("draft-v3.pdf"))],
+                sees={"pavel": ["Ваш шаг по #1 выполнен.", "Проект документа: draft-v3.pdf"],
+                      "anna": ["Нужно ваше согласование: Проверка юристом", "Проект документа: draft-v3.pdf"],
+                      "olga": ["#1"], "maria": ["#1"]})
+
+
 def test_a_request_on_its_way_is_not_closed_as_a_plain_task(driver):
     start(driver)
     driver.play([
-        Turn("pavel", "/done 1", sees={"pavel": ["#1"]}, not_sees={"pavel": ["Задача #1 выполнена."]}),
+        Turn("pavel", "/done 1", sees={"pavel": ["#1 — заявка в работе", "/withdraw 1"]},
+             not_sees={"pavel": ["Задача #1 выполнена."]}),
+        Turn("olga", "/done 1", sees={"olga": ["#1 is a request on its way: it closes when its route ends."]},
+             not_sees={"olga": ["Task #1 is done."]}),  # an admin neither
         Turn("pavel", "/show 1", sees={"pavel": ["Согласование договора · в работе"]},
              not_sees={"pavel": ["закрыл(а) задачу"]}),
+        Turn("anna", Tap("Согласовать"), sees={"anna": ["Вы согласовали #1.", "Шаг 2 из 3"], "pavel": ["#1"],
+                                               "maria": ["#1"], "olga": ["#1"]}),  # the route goes on
+    ])
+
+
+def test_a_finished_request_is_not_reopened_as_a_plain_task(driver):
+    start(driver)
+    driver.play([
+        Turn("pavel", "/withdraw 1", sees={"pavel": ["Заявка #1 отозвана."], "anna": ["#1"]}),
+        Turn("pavel", "/reopen 1", sees={"pavel": ["#1 — завершённая заявка: её нельзя открыть снова."]},
+             not_sees={"pavel": ["снова открыта"]}),
+        Turn("pavel", "/show 1", sees={"pavel": ["Согласование договора · отозвана"]},
+             not_sees={"pavel": ["открыл(а) задачу заново"]}),
     ])
 
 

@@ -7,8 +7,10 @@ work step: tapping Done asks for them, field by field; the table is typed one ro
 """
 from __future__ import annotations
 
+
 from tests.dialog import Turn
-from tests.dialogs import Tap
+from tests.dialogs import CHAT_ONLY, Tap
+
 
 ACTION_ITEMS = "Order resin | @maria | 10.12.2026\nCalibrate printer 2 | @pavel |"
 
@@ -47,6 +49,7 @@ def test_the_participants_are_told_and_the_action_items_become_linked_tasks(driv
     the_tasks_are_there(driver)
 
 
+@CHAT_ONLY
 def test_a_bad_row_is_asked_again_with_its_row_and_column(driver):
     call_meeting(driver)
     driver.play([

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.dialog import Turn
-from tests.dialogs import File, Tap, Wait
+from tests.dialogs import CHAT_ONLY, File, Tap, Wait
+
 
 
 def payment(amount: str) -> list:
@@ -54,6 +55,7 @@ def test_a_small_payment_goes_manager_accountant_closing_documents(driver):
     driver.play([Turn("maria", "/approvals", sees={"maria": ["Ничто не ждёт вашего решения."]})])
 
 
+@CHAT_ONLY
 def test_the_payment_order_is_required_to_pay(driver):
     ask_to_pay(driver)
     driver.tap("olga", "Approve")

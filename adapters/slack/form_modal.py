@@ -150,6 +150,20 @@ def read_state(state: dict):
     return value if isinstance(value, str) else None
 
 
-def errors(field_errors: dict[str, str], limit: int = 500) -> dict[str, str]:
-    """Core errors per field id -> `response_action: errors` per block."""
-    return {BLOCK_PREFIX + field_id: text[:limit] for field_id, text in field_errors.items()}
+ERROR_LIMIT = 500
+
+
+def refused(view: dict, result, stale: str | None) -> dict | None:
+    """The `response_action: errors` acknowledgement for a submission that changed nothing — metadata
+    we never wrote (`stale`), field errors, or a refusal (shown under the first field) — else None."""
+    first = next((b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None)
+    if stale is not None:
+        found = {"": stale}
+    elif result.errors:
+        found = {BLOCK_PREFIX + field_id if field_id else "": text for field_id, text in result.errors.items()}
+    elif result.refusal is not None:
+        found = {"": result.refusal.text}
+    else:
+        return None
+    return {"response_action": "errors",
+            "errors": {(block or first): text[:ERROR_LIMIT] for block, text in found.items() if block or first}}

@@ -73,13 +73,17 @@ async def tell(slack, body: dict, message: Message, respond=None) -> None:
     await slack.send_to_chat(await slack.dm_channel(user), message)  # a tap on App Home, or no way in place
 
 
-async def redraw(teamflow, slack, origin: Origin, person_id: int, user_id: str, task_id: int) -> bool:
-    """Redraw the tapped card, or the App Home it sits on; False when there is nothing to redraw."""
+async def redraw(teamflow, slack, origin: Origin, person_id: int, user_id: str, task_id: int,
+                 card: Message | None = None) -> bool:
+    """Redraw the tapped card, or the App Home it sits on; False when there is nothing to redraw.
+    `card`: the tap's answer, whose headline ("You approved #1.") is Slack's toast."""
     if origin.home:
         await slack.publish_home(user_id, home_view(teamflow.chat, person_id))
         return True
     if origin.ts and teamflow.chat.task_of_message("slack", origin.channel, origin.ts) == task_id:
-        await slack.update(origin.channel, origin.ts, teamflow.chat.show_card(person_id, task_id, "slack"))
+        if card is None or card.task_id != task_id:
+            card = teamflow.chat.show_card(person_id, task_id, "slack")
+        await slack.update(origin.channel, origin.ts, card)
         return True
     return False
 

@@ -2,7 +2,8 @@
 
 A file field of a work step may be left out of `values`: the files attached to
 the request's task since the step opened fill it ("reply to the card with the
-payment order, then tap Done").
+payment order, then tap Done"). On rework, a file attached since the request
+came back is the new version of the form's file (the draft sent again).
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from core.forms.guards import claim, prepare, record_decision
 from core.forms.history import event
 from core.forms.records import steps_of
 from core.forms.schema import Form, Step
-from core.forms.submission import merge
+from core.forms.submission import locked_at, merge, start_fields, visible
 from core.forms.values import Context, is_empty
-from core.models import Attachment, Task
+from core.models import Attachment, FormRequest, RequestStep, Task
 
 
 def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetime, step_id: int | None = None,
@@ -53,9 +54,10 @@ def resubmit(session: Session, actor_id: int, task_id: int, values: dict, *, now
     walk, row, assignee = prepare(session, actor_id, task_id, step_id, (engine.REWORK,), now)
     if assignee.state == "decided":
         return RequestOutcome(walk.request, walk.task, row, changed=False)
-    reached = max([walk.form.index(r.step_key) for r in steps_of(session, walk.request.id)] or [-1])
+    reached = reached_stage(session, walk.form, walk.request)
+    changes = {**rework_files(session, walk.form, walk.request.values, walk.task, row.created_at, reached), **values}
     ctx = Context(session, walk.actor.id, now, tz)
-    updated = merge(ctx, walk.form, walk.request.values, values, stage=reached)
+    updated = merge(ctx, walk.form, walk.request.values, changes, stage=reached)
     comment = clean_comment(comment)
     claim(session, row, task_id)
     record_decision(session, row, walk.actor.id, "done", comment, now)
@@ -73,17 +75,50 @@ def fills(form: Form, step: Step) -> set[str]:
     return set(step.fields) | {f.id for f in form.fields if f.required_from == step.id}
 
 
+def reached_stage(session: Session, form: Form, request: FormRequest) -> int:
+    """How far the route has ever got (the furthest step's index): what is locked from there stays locked."""
+    return max([form.index(r.step_key) for r in steps_of(session, request.id)] or [-1])
+
+
+def step_values(session: Session, form: Form, row: RequestStep, request: FormRequest, task: Task) -> dict:
+    """The request's values as the people of a work or rework step start from them: with the files
+    attached to the task since the step opened where they go."""
+    if row.kind == engine.REWORK:
+        files = rework_files(session, form, request.values, task, row.created_at,
+                             reached_stage(session, form, request))
+    else:
+        step = form.step(row.step_key)
+        files = _files_since(session, form, step, request.values, task, row.created_at) if step else {}
+    return {**request.values, **files}
+
+
 def _files_since(session: Session, form: Form, step: Step, current: dict, task: Task, since) -> dict:
     """Files attached to the task since the step opened (and not some field's already), for its first
     empty file field."""
     empty = [f for f in form.fields if f.type == "file" and f.id in fills(form, step) and is_empty(current.get(f.id))]
     if not empty:
         return {}
+    fresh = _fresh_files(session, form, current, task, since)
+    return {empty[0].id: fresh} if fresh else {}
+
+
+def rework_files(session: Session, form: Form, current: dict, task: Task, since, stage: int) -> dict:
+    """Files attached to the task since the request came back to its author (and not some field's already):
+    the new version of the form's first file field still open to change (an empty one first)."""
+    fields = [f for f in start_fields(form)
+              if f.type == "file" and visible(f, current) and not locked_at(form, f, stage)]
+    if not fields:
+        return {}
+    fresh = _fresh_files(session, form, current, task, since)
+    target = next((f for f in fields if is_empty(current.get(f.id))), fields[0])
+    return {target.id: fresh} if fresh else {}
+
+
+def _fresh_files(session: Session, form: Form, current: dict, task: Task, since) -> list[dict]:
     rows = session.exec(select(Attachment).where(Attachment.task_id == task.id, Attachment.kind == "file")
                         .order_by(Attachment.id)).all()
     used = {item.get("attachment_id") for f in form.fields if f.type == "file" for item in current.get(f.id) or []}
-    fresh = [_ref(a) for a in rows if from_db(a.created_at) >= from_db(since) and a.id not in used]
-    return {empty[0].id: fresh} if fresh else {}
+    return [_ref(a) for a in rows if from_db(a.created_at) >= from_db(since) and a.id not in used]
 
 
 def _ref(attachment: Attachment) -> dict:

@@ -32,7 +32,7 @@ async def on_tap(ack, body, action, context, respond) -> None:
     if answer.kind != "card":  # a refusal, or a short answer (an RSVP): for the tapper alone
         await tell(slack, body, answer, respond)
         return
-    if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"], button.task_id):
+    if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"], button.task_id, answer):
         await tell(slack, body, answer, respond)  # a tap in a list: the card, for this person only
 
 

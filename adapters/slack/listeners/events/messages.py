@@ -1,5 +1,6 @@
 """Messages: a reply in a card's thread is a comment and its files are attachments;
-text in the DM with the bot is read like any command. Other chatter is not ours."""
+text in the DM with the bot is read like any command, and a file there answers the
+question of a form (or a work step) being filled. Other chatter is not ours."""
 from __future__ import annotations
 
 from adapters.slack.mentions import plain_text
@@ -17,8 +18,13 @@ async def on_message(event, context) -> None:
     if task_id is not None:
         for answer in on_card(teamflow.chat, person_id, task_id, event.get("files") or [], text):
             await slack.ephemeral(channel, event["user"], answer, thread_ts=thread)
-    elif event.get("channel_type") == "im" and not thread and text:
-        await slack.answer(channel, teamflow.chat.handle(person_id, text, "slack"), person_id)
+    elif event.get("channel_type") == "im" and not thread:
+        for f in [f for f in event.get("files") or [] if f.get("id")]:  # a file for a form's question
+            answer = teamflow.chat.send_file(person_id, "slack", file_id=f["id"], name=f.get("name"),
+                                             mime_type=f.get("mimetype"), size=f.get("size"))
+            await slack.answer(channel, answer, person_id)
+        if text:
+            await slack.answer(channel, teamflow.chat.handle(person_id, text, "slack"), person_id)
 
 
 def on_card(chat, person_id: int, task_id: int, files: list[dict], text: str) -> list[Message]:

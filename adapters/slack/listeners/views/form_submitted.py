@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from adapters.slack import form_modal
 from adapters.slack.replies import post_to_dm
-from core.chat_sheets import submit_sheet
+from core.chat_sheets import SheetResult, submit_sheet
 
 
 async def on_form_submit(ack, body, view, context) -> None:
     teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
     form_id, task_id, channel = form_modal.metadata(view)
-    first = next((b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None)
-    if form_id is None:  # metadata we never wrote
-        await ack(response_action="errors", errors={first: teamflow.chat.stale_button(person_id)} if first else {})
-        return
-    result = submit_sheet(teamflow.chat, person_id, form_id, task_id, form_modal.answers(view), "slack")
-    if result.errors:
-        await ack(response_action="errors", errors=form_modal.errors(result.errors))
-    elif result.refusal is not None:
-        await ack(response_action="errors", errors={first: result.refusal.text[:500]} if first else {})
+    result = SheetResult() if form_id is None else \
+        submit_sheet(teamflow.chat, person_id, form_id, task_id, form_modal.answers(view), "slack")
+    refused = form_modal.refused(view, result, teamflow.chat.stale_button(person_id) if form_id is None else None)
+    if refused is not None:
+        await ack(**refused)
     elif result.follow_up is not None:
         say = lambda msgid, **kw: teamflow.chat.say(person_id, msgid, **kw)  # noqa: E731
         await ack(response_action="update", view=form_modal.form_view(say, result.follow_up, channel=channel))

@@ -25,4 +25,4 @@ async def on_submit(ack, body, view, context) -> None:
         await ack(response_action="errors", errors={INPUT_BLOCK: answer.text[:ERROR_LIMIT]})
         return
     await ack()
-    await redraw(teamflow, slack, Origin.from_metadata(meta), person_id, body["user"]["id"], button.task_id)
+    await redraw(teamflow, slack, Origin.from_metadata(meta), person_id, body["user"]["id"], button.task_id, answer)
