@@ -348,3 +348,15 @@ async def test_a_burst_of_notices_to_one_channel_is_paced_and_none_is_lost(sqlit
         with slack.app.store.session() as session:
             rows = session.exec(select(Outbox).where(Outbox.key.startswith("burst:"))).all()
         assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
+
+
+async def test_repeating_tasks_are_listed_and_stopped_by_slash_command(slack):
+    await slack.command("olga", "/task Weekly report every monday 10:00")
+    assert "it repeats" in slack.text(slack.last(GENERAL))
+    await slack.command("olga", "/recurring")
+    listed = json.dumps(slack.responses()[-1])
+    assert "Weekly report" in listed and slack.responses()[-1]["response_type"] == "ephemeral"
+    await slack.command("olga", "/recurring stop 1")
+    assert "Repetition #1 stopped." in json.dumps(slack.responses()[-1])
+    await slack.command("olga", "/recurring")
+    assert "No repeating tasks." in json.dumps(slack.responses()[-1])

@@ -12,7 +12,7 @@ from adapters.slack.listeners.commands.task_commands import on_command
 # in: on Slack the org file names the members.
 COMMANDS = (
     "task", "tasks", "board", "show", "done", "reopen", "take", "watch", "assign", "due", "snooze",
-    "comment", "attach", "link", "announce", "rsvp", "form", "approvals", "approve", "reject", "ack", "complete",
+    "comment", "attach", "link", "announce", "rsvp", "recurring", "form", "approvals", "approve", "reject", "ack", "complete",
     "decide", "withdraw", "escalate", "settings", "help",
 )
 
