@@ -62,7 +62,8 @@ class SheetField:
     options: tuple[tuple[str, str], ...] = ()
     multiple: bool = False
     max_length: int | None = None
-    initial: str | None = None
+    initial: str | None = None  # typed text as it would be read back, or an ISO date for a date field
+    picked: tuple[str, ...] = ()  # the option values picked already (a field asked again)
 
 
 @dataclass(frozen=True)
@@ -260,13 +261,39 @@ def submit_step_sheet(chat, person_id: int, task_id: int, step_arg: str, answers
 
 
 def _keeping(session: Session, reader: Reader, form, f, value) -> SheetField:
-    """A field asked again: required while empty; with a value, optional, and its hint says what it is now."""
+    """A field asked again: required while empty; with a value, filled in with it where the UI can show it
+    (text, a date, options picked) and optional, else its hint says what it is now (files, tables)."""
     field_ = _field(session, reader, f, None)
     if is_empty(value):
         return replace(field_, required=True)
+    field_ = replace(field_, required=False)
+    if field_.options and field_.type != "person_typed":
+        values = value if isinstance(value, list) else [value]
+        picked = tuple("yes" if v is True else "no" if v is False else str(v) for v in values)
+        return replace(field_, picked=picked)
+    initial = _as_typed(f.type, value)
+    if initial is not None:
+        return replace(field_, initial=initial)
     now = engine.summary(session, form, {f.id: value}, reader.lang, reader.tz)
     shown = now[0]["value"] if now else ""
-    return replace(field_, required=False, hint=gettext_for(reader.lang)(KEEPS, value=shown[:200]))
+    return replace(field_, hint=gettext_for(reader.lang)(KEEPS, value=shown[:200]))
+
+
+def _as_typed(kind: str, value) -> str | None:
+    """A stored value as the text that reads back to it (None: no such text, as for files and tables)."""
+    if kind in ("text", "long_text", "link", "email", "phone", "date", "datetime") and isinstance(value, str):
+        return value
+    if kind == "number" and isinstance(value, (int, float)):
+        return str(value)
+    if kind == "money" and isinstance(value, dict):
+        return f"{value.get('amount')} {value.get('currency')}"
+    if kind == "period" and isinstance(value, dict):
+        return f"{value.get('from')} – {value.get('to')}"
+    if kind == "task" and isinstance(value, int):
+        return f"#{value}"
+    if kind == "person" and isinstance(value, (str, list)):
+        return " ".join(f"@{v}" for v in ([value] if isinstance(value, str) else value))
+    return None
 
 
 def _work_step(chat, session: Session, reader: Reader, task_id: int, step_arg: str):

@@ -177,9 +177,10 @@ class SlackHarness:
     @staticmethod
     def _empty(element: dict) -> dict:
         kind = element["type"]
-        empty = {"static_select": {"selected_option": None}, "radio_buttons": {"selected_option": None},
-                 "multi_static_select": {"selected_options": []}, "datepicker": {"selected_date": None},
-                 "file_input": {"files": []}}
+        empty = {"static_select": {"selected_option": element.get("initial_option")},  # as shown, untouched
+                 "radio_buttons": {"selected_option": element.get("initial_option")},
+                 "multi_static_select": {"selected_options": element.get("initial_options", [])},
+                 "datepicker": {"selected_date": element.get("initial_date")}, "file_input": {"files": []}}
         return {"type": kind, **empty.get(kind, {"value": element.get("initial_value")})}
 
     @staticmethod

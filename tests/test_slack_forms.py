@@ -291,7 +291,10 @@ async def test_rework_opens_the_form_again_keeping_what_is_left_empty(slack):
     again = slack.modal("pavel")  # the form's fields again, each keeping its value when left empty
     fields = inputs(again)
     assert {"doc_type", "counterparty", "subject", "draft"} <= set(fields)
-    assert fields["counterparty"]["optional"] and "Smile Clinic" in fields["counterparty"]["hint"]["text"]
+    assert fields["counterparty"]["optional"] and fields["counterparty"]["element"]["initial_value"] == "Smile Clinic"
+    assert fields["doc_type"]["element"]["initial_option"]["value"] == "standard_contract"
+    assert fields["amount"]["element"]["initial_value"] == "90000 RUB"
+    assert "draft.pdf" in fields["draft"]["hint"]["text"]  # a file cannot be shown in the input: said
     sent = await slack.fill("pavel", again, {"counterparty": "Smile Clinic LLC"})
     assert sent.text == "", sent.text
     await slack.deliver()

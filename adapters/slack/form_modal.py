@@ -79,12 +79,17 @@ def element(f: SheetField) -> dict:
     """The Block Kit element that asks for this field."""
     if f.options:
         options = [option(value, label) for value, label in f.options[:OPTIONS_MAX]]
+        picked = [o for o in options if o["value"] in f.picked]
         if f.type == "yes_no":
-            return {"type": "radio_buttons", "action_id": ACTION, "options": options}
-        kind = "multi_static_select" if f.multiple else "static_select"
-        return {"type": kind, "action_id": ACTION, "options": options}
+            return {"type": "radio_buttons", "action_id": ACTION, "options": options,
+                    **({"initial_option": picked[0]} if picked else {})}
+        if f.multiple:
+            return {"type": "multi_static_select", "action_id": ACTION, "options": options,
+                    **({"initial_options": picked} if picked else {})}
+        return {"type": "static_select", "action_id": ACTION, "options": options,
+                **({"initial_option": picked[0]} if picked else {})}
     if f.type == "date":
-        return {"type": "datepicker", "action_id": ACTION}
+        return {"type": "datepicker", "action_id": ACTION, **({"initial_date": f.initial} if f.initial else {})}
     if f.type == "number":
         return {"type": "number_input", "action_id": ACTION, "is_decimal_allowed": True}
     if f.type == "email":
