@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     forms_check = forms.add_parser("check", help="report every problem in the form files, with file and line")
     forms_check.add_argument("dir", nargs="?", help="default: the built-in forms and TEAMFLOW_FORMS_DIR")
     forms_check.set_defaults(func=cmd_forms_check)
+    hooks = sub.add_parser("webhooks", help="the org file's webhooks: how far each has sent, failures given up on")
+    hooks.add_argument("--last", type=int, default=20, help="how many given-up events to list (default 20)")
+    hooks.set_defaults(func=cmd_webhooks)
     return parser
 
 
@@ -67,6 +70,18 @@ def cmd_org_check(args) -> int:
         print(f"{len(problems)} problem(s) in {path}")
         return 1
     print(f"{path}: ok")
+    return 0
+
+
+def cmd_webhooks(args) -> int:
+    """The webhooks as the running workers see them (the org file is synced at start)."""
+    from core import webhooks
+    from core.store import Store
+
+    store = Store.from_url(load_settings().database_url)
+    with store.session() as session:
+        for line in webhooks.report(session, last=max(args.last, 0)):
+            print(line)
     return 0
 
 

@@ -352,3 +352,27 @@ def _handle(session: Session, person_id: int | None) -> str | None:
 def _person(session: Session, person_id: int) -> dict | None:
     person = session.get(Person, person_id)
     return {"handle": person.handle, "name": person.name} if person else None
+
+
+# ----- for the admin: `teamflow webhooks` ------------------------------------------
+
+
+def report(session: Session, *, last: int = 20) -> list[str]:
+    """Each hook: how far it has sent, and whether it is failing; then the events given up on, newest first."""
+    hooks = list(session.exec(select(Webhook).order_by(Webhook.key)))
+    if not hooks:
+        return ["no webhooks: add a webhooks section to the org file"]
+    newest = session.exec(select(func.max(TaskEvent.id))).one() or 0
+    lines = []
+    for hook in hooks:
+        state = "ok" if hook.failing_since is None else (
+            f"failing since {_iso(hook.failing_since)} ({hook.error or 'no answer'}), "
+            f"next try {_iso(hook.next_at) or 'now'}")
+        lines.append(f"{hook.key}  {hook.url}  [{', '.join(hook.events)}]  "
+                     f"sent or skipped up to event {hook.cursor} of {newest}  {state}")
+    failures = list(session.exec(select(WebhookFailure).order_by(WebhookFailure.id.desc()).limit(last)))
+    if failures:
+        lines.append("given up (newest first):")
+        lines += [f"  {f.hook}  event {f.event_id} {f.event}  {_iso(f.at)}  after {f.attempts} tries: {f.reason}"
+                  for f in failures]
+    return lines

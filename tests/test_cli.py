@@ -197,3 +197,10 @@ def test_incomplete_commands_are_usage_errors(isolated, capsys, argv):
         main(argv)
     assert caught.value.code == 2
     assert "usage: teamflow" in capsys.readouterr().err
+
+
+def test_webhooks_reports_on_the_database_the_workers_use(isolated, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url(isolated / "teamflow.db"))
+    assert main(["db", "upgrade"]) == 0
+    assert main(["webhooks", "--last", "5"]) == 0
+    assert "no webhooks: add a webhooks section to the org file" in capsys.readouterr().out

@@ -417,3 +417,19 @@ def test_event_names_and_patterns():
     assert webhooks.matches(["task.*"], "task.done") and not webhooks.matches(["task.*"], "request.approved")
     assert webhooks.matches(["*"], "request.approved") and not webhooks.matches(["task.done"], "task.done_ish")
     assert timedelta(0) < webhooks.GAP_WAIT <= timedelta(minutes=5)
+
+
+async def test_teamflow_webhooks_shows_progress_failures_and_what_was_given_up(team, receiver):
+    with team.app.store.session() as session:
+        assert webhooks.report(session)[0].startswith("crm  ") and webhooks.report(session)[0].endswith("ok")
+    receiver.script = [422, 422, 422, 503]
+    team.say("olga", "/task Order resin")
+    team.say("olga", "/done 1")
+    await team.send()
+    await team.send(seconds=10)
+    await team.send(seconds=20)  # task.created given up; task.done answered 503
+    with team.app.store.session() as session:
+        lines = webhooks.report(session)
+    assert "failing since" in lines[0] and "HTTP 503" in lines[0] and "next try" in lines[0]
+    assert lines[1] == "given up (newest first):"
+    assert "event" in lines[2] and "task.created" in lines[2] and "after 3 tries: " in lines[2] and "HTTP 422" in lines[2]
