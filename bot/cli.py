@@ -42,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     forms_check.set_defaults(func=cmd_forms_check)
     hooks = sub.add_parser("webhooks", help="the org file's webhooks: how far each has sent, failures given up on")
     hooks.add_argument("--last", type=int, default=20, help="how many given-up events to list (default 20)")
-    hooks.set_defaults(func=cmd_webhooks)
+    hooks.set_defaults(func=cmd_webhooks, replay=None)
+    hook_actions = hooks.add_subparsers(metavar="action")
+    replay = hook_actions.add_parser("replay", help="send a given-up event again, now")
+    replay.add_argument("failure", type=int, help="its number in the list (#)")
+    replay.set_defaults(func=cmd_webhooks_replay)
     return parser
 
 
@@ -83,6 +87,17 @@ def cmd_webhooks(args) -> int:
         for line in webhooks.report(session, last=max(args.last, 0)):
             print(line)
     return 0
+
+
+def cmd_webhooks_replay(args) -> int:
+    import asyncio
+
+    from core import webhooks
+    from core.store import Store
+
+    taken, said = asyncio.run(webhooks.replay(Store.from_url(load_settings().database_url), args.failure))
+    print(said, file=sys.stdout if taken else sys.stderr)
+    return 0 if taken else 1
 
 
 def cmd_forms_check(args) -> int:

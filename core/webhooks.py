@@ -373,6 +373,39 @@ def report(session: Session, *, last: int = 20) -> list[str]:
     failures = list(session.exec(select(WebhookFailure).order_by(WebhookFailure.id.desc()).limit(last)))
     if failures:
         lines.append("given up (newest first):")
-        lines += [f"  {f.hook}  event {f.event_id} {f.event}  {_iso(f.at)}  after {f.attempts} tries: {f.reason}"
-                  for f in failures]
+        lines += [f"  #{f.id}  {f.hook}  event {f.event_id} {f.event}  {_iso(f.at)}  after {f.attempts} tries: "
+                  f"{f.reason}" for f in failures]
+        lines.append("send one again with: teamflow webhooks replay <#>")
     return lines
+
+
+async def replay(store, failure_id: int, *, http: aiohttp.ClientSession | None = None,
+                 environ: Mapping[str, str] = os.environ) -> tuple[bool, str]:
+    """Send one given-up event again, now, signed as before and with its own event id (receivers dedupe
+    by it); taken (a 2xx), its failure record goes. Returns (taken, what happened)."""
+    with store.session() as session:
+        failure = session.get(WebhookFailure, failure_id)
+        if failure is None:
+            return False, f"no given-up event #{failure_id} (see teamflow webhooks)"
+        hook = session.get(Webhook, failure.hook)
+        if hook is None:
+            return False, f"the webhook {failure.hook} is no longer in the org file"
+        row = session.get(TaskEvent, failure.event_id)
+        event = Event(row.id, event_name(row.kind), from_db(row.at), encode(payload(session, row)))
+        secret = environ.get(hook.secret_env) if hook.secret_env else hook.secret
+        batch = Batch(hook.key, hook.claim, hook.url, secret, hook.secret_env, hook.timeout, [event], hook.cursor)
+    own = http is None
+    http = http or aiohttp.ClientSession()
+    try:
+        status, text = await post(http, batch, event)
+    finally:
+        if own:
+            await http.close()
+    if status is not None and 200 <= status < 300:
+        with store.session() as session:
+            gone = session.get(WebhookFailure, failure_id)
+            if gone is not None:
+                session.delete(gone)
+        return True, f"event {event.id} {event.name} taken by {hook.key} (HTTP {status})"
+    said = f"HTTP {status}: {text}" if status is not None else text
+    return False, f"event {event.id} {event.name} not taken by {hook.key}: {said}"

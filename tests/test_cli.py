@@ -204,3 +204,5 @@ def test_webhooks_reports_on_the_database_the_workers_use(isolated, capsys, monk
     assert main(["db", "upgrade"]) == 0
     assert main(["webhooks", "--last", "5"]) == 0
     assert "no webhooks: add a webhooks section to the org file" in capsys.readouterr().out
+    assert main(["webhooks", "replay", "7"]) == 1
+    assert "no given-up event #7" in capsys.readouterr().err

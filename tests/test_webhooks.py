@@ -433,3 +433,11 @@ async def test_teamflow_webhooks_shows_progress_failures_and_what_was_given_up(t
     assert "failing since" in lines[0] and "HTTP 503" in lines[0] and "next try" in lines[0]
     assert lines[1] == "given up (newest first):"
     assert "event" in lines[2] and "task.created" in lines[2] and "after 3 tries: " in lines[2] and "HTTP 422" in lines[2]
+    [failure] = team.failures()
+    receiver.script = [500]
+    taken, said = await webhooks.replay(team.app.store, failure.id)
+    assert not taken and "not taken by crm: HTTP 500" in said and team.failures() == [failure]
+    taken, said = await webhooks.replay(team.app.store, failure.id)  # the receiver is fixed
+    assert taken and said.startswith(f"event {failure.event_id} task.created taken by crm")
+    assert team.failures() == [] and receiver.seen[-1]["event"] == "task.created"
+    assert (await webhooks.replay(team.app.store, failure.id))[1].startswith(f"no given-up event #{failure.id}")
