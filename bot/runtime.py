@@ -20,6 +20,7 @@ from bot.app import App, add_messenger, build_app, org_path
 from bot.settings import Settings
 from core import scheduler as scheduling
 from core.forms import bots as form_bots
+from core.forms import handle_callback
 from core.forms.signing import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,7 @@ def web_app(app: App) -> web.Application:
     async def forms_callback(request: web.Request) -> web.Response:
         """A bot step's answer, later: 200, or 400 / 401 / 404 / 409 / 422 with {"error": …}."""
         body = await request.read()
-        status, answer = form_bots.receive_callback(app.store, body, request.headers.get(SIGNATURE_HEADER),
-                                                    now=app.clock())
+        status, answer = handle_callback(app.store, body, request.headers.get(SIGNATURE_HEADER), now=app.clock())
         return web.json_response(answer, status=status)
 
     server.router.add_get("/healthz", healthz)

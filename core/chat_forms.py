@@ -31,7 +31,6 @@ from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
 from core.forms.display import show
 from core.forms.submission import locked_at, required_at, start_fields, visible
-from core.forms.work import _files_since as files_since
 from core.forms.work import fills, reached_stage, step_values
 from core.forms.views import step_label
 from core.i18n import N_, gettext_for
@@ -439,9 +438,10 @@ def _step(chat, session, reader, cmd, action: str):
     elif action == "ack":
         out = engine.acknowledge(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
     elif action == "complete":
-        asks = _done_questions(session, me, args.task_id, args.step_id, now)
+        walk, row, assignee = prepare(session, me, args.task_id, args.step_id, ("work", REWORK), now)
+        asks = done_questions(session, walk, row, assignee)
         if asks:
-            return _begin_step(chat, session, reader, *asks)
+            return _begin_step(chat, session, reader, walk.form, args.task_id, row.id, *asks)
         out = engine.complete_step(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment,
                                    tz=reader.tz)
     else:
@@ -459,20 +459,6 @@ def _step(chat, session, reader, cmd, action: str):
 # ----- a work step's fields, asked before it is done ---------------------------
 
 
-def _step_questions(session, actor_id: int, task_id: int, step_id: int | None, now):
-    """(form, task id, step instance, field ids) when the work step still needs fields filled, else None.
-    Files attached to the task since the step opened count (a payment order sent as a reply)."""
-    walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", REWORK), now)
-    if row.kind != "work" or assignee.state == "decided":
-        return None
-    form, step = walk.form, walk.form.step(row.step_key)
-    if step is None:
-        return None
-    current = {**walk.request.values, **files_since(session, form, step, walk.request.values, walk.task, row.created_at)}
-    asks = _still_empty(form, step, current)
-    return (form, task_id, row.id, asks) if asks else None
-
-
 def _still_empty(form, step, current: dict) -> list[str]:
     """The fields a work step needs that are still empty, in the form's order."""
     stage = form.index(step.id)
@@ -480,15 +466,14 @@ def _still_empty(form, step, current: dict) -> list[str]:
             and visible(f, current) and is_empty(current.get(f.id))]
 
 
-def _done_questions(session, actor_id: int, task_id: int, step_id: int | None, now):
-    """What Done asks before the step is done: (form, task id, step instance, field ids, the values they
-    start from, the headline), or None when it asks nothing.
+def done_questions(session, walk, row: RequestStep, assignee):
+    """What Done asks before the step is done: (field ids, the values they start from, the headline),
+    or None when it asks nothing; `walk, row, assignee` are the step as `prepare` found it.
 
     A work step asks its required fields still empty (files attached since it opened count). One the route
     came back to (an earlier instance of it was done: `on_reject: <step>`) asks all its fields again, each
     showing its value, which /skip keeps. A rework step asks the form's fields again the same way, so the
     author changes what the rejection was about before the request goes round again."""
-    walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", REWORK), now)
     if assignee.state == "decided":
         return None
     form = walk.form
@@ -496,7 +481,7 @@ def _done_questions(session, actor_id: int, task_id: int, step_id: int | None, n
     if row.kind == REWORK:
         stage = reached_stage(session, form, walk.request)
         asks = [f.id for f in start_fields(form) if not locked_at(form, f, stage)]
-        return (form, task_id, row.id, asks, current, REWORK_FIELDS) if asks else None
+        return (asks, current, REWORK_FIELDS) if asks else None
     step = form.step(row.step_key)
     if step is None:
         return None
@@ -504,7 +489,7 @@ def _done_questions(session, actor_id: int, task_id: int, step_id: int | None, n
         asks, msgid = [f.id for f in form.fields if f.id in fills(form, step) and visible(f, current)], STEP_AGAIN
     else:
         asks, msgid = _still_empty(form, step, current), STEP_FIELDS
-    return (form, task_id, row.id, asks, current, msgid) if asks else None
+    return (asks, current, msgid) if asks else None
 
 
 def _came_back(session, row: RequestStep) -> bool:

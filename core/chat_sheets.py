@@ -209,13 +209,13 @@ class StepSheet:
 def open_step_sheet(chat, person_id: int, task_id: int, step_arg: str, platform: str) -> StepSheet | Message | None:
     """The step's fields to fill, a refusal (not your step), or None when the step fills nothing."""
     def work(session: Session, reader: Reader):
-        walk, step = _work_step(chat, session, reader, task_id, step_arg)
+        walk, row, assignee, step = _work_step(chat, session, reader, task_id, step_arg)
         # What the chat would ask for (core/chat_forms.py): the fields the step still needs, or, on a step
         # the route came back to and on a rework, its fields again, each keeping its value when left empty.
-        asks = chat_forms._done_questions(session, reader.person.id, task_id, int(step_arg[1:]), chat.clock())
+        asks = chat_forms.done_questions(session, walk, row, assignee)
         if not asks:
             return None
-        _form, _task, _step, ids, current, _headline = asks
+        ids, current, _headline = asks
         shown = tuple(_keeping(session, reader, walk.form, f, current.get(f.id))
                       for f in walk.form.fields if f.id in ids)
         title = step.label.text(reader.lang) if step else walk.form.title.text(reader.lang)
@@ -229,7 +229,7 @@ def submit_step_sheet(chat, person_id: int, task_id: int, step_arg: str, answers
 
     def work(session: Session, reader: Reader):
         ctx = engine.Context(session, reader.person.id, chat.clock(), reader.tz)
-        walk, step = _work_step(chat, session, reader, task_id, step_arg)
+        walk, _row, _assignee, step = _work_step(chat, session, reader, task_id, step_arg)
         allowed = fills(walk.form, step) if step else {f.id for f in walk.form.fields}
         values = {}
         for name, raw in answers.items():
@@ -297,13 +297,14 @@ def _as_typed(kind: str, value) -> str | None:
 
 
 def _work_step(chat, session: Session, reader: Reader, task_id: int, step_arg: str):
-    """The request's walk and the work step this person may finish now; refusals as the core words them."""
+    """The request's walk, the step instance, this person's part in it (as `prepare` found them) and the
+    work step of the form they may finish now; refusals as the core words them."""
     found = STEP_ARG.match(step_arg or "")
     if found is None:
         raise BadInput(STALE_BUTTON)
-    walk, row, _assignee = prepare(session, reader.person.id, task_id, int(found.group(1)), ("work", REWORK),
-                                   chat.clock())
+    walk, row, assignee = prepare(session, reader.person.id, task_id, int(found.group(1)), ("work", REWORK),
+                                  chat.clock())
     step = walk.form.step(row.step_key)
     if step is None and row.kind != REWORK:
         raise BadInput(STALE_BUTTON)
-    return walk, step  # (no step of the route for a rework: the author sends the form again)
+    return walk, row, assignee, step  # (no step of the route for a rework: the author sends the form again)

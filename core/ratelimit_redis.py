@@ -77,8 +77,8 @@ class RedisRateLimiter:
     async def acquire(self, *scopes: tuple[str, Limit]) -> float:
         """Wait until every bucket has a token, then take one from each (atomically, in Redis)."""
         start = time.monotonic()
+        keys, argv = self._args(scopes, take=True)
         while True:
-            keys, argv = self._args(scopes, take=True)
             wait = int(await self._acquire(keys=keys, args=argv)) / 1e6
             if wait <= 0:
                 return time.monotonic() - start

@@ -218,11 +218,18 @@ def claim(store, now: datetime, environ: Mapping[str, str] = os.environ) -> list
             hook.claim += 1
             hook.next_at = to_db(now + LEASE + timedelta(seconds=hook.timeout * len(wanted)))
             session.add(hook)
-            events = [Event(row.id, event_name(row.kind), from_db(row.at), encode(payload(session, row)))
-                      for row in wanted]
-            secret = environ.get(hook.secret_env) if hook.secret_env else hook.secret
-            batches.append(Batch(hook.key, hook.claim, hook.url, secret, hook.secret_env, hook.timeout, events, end))
+            batches.append(_batch(hook, [_event(session, row) for row in wanted], end, environ))
         return batches
+
+
+def _event(session: Session, row: TaskEvent) -> Event:
+    return Event(row.id, event_name(row.kind), from_db(row.at), encode(payload(session, row)))
+
+
+def _batch(hook: Webhook, events: list[Event], end: int, environ: Mapping[str, str]) -> Batch:
+    """The hook's events under its current claim, with its secret read from the environment."""
+    secret = environ.get(hook.secret_env) if hook.secret_env else hook.secret
+    return Batch(hook.key, hook.claim, hook.url, secret, hook.secret_env, hook.timeout, events, end)
 
 
 def _scan(session: Session, hook: Webhook, now: datetime) -> tuple[list[TaskEvent], int]:
@@ -391,9 +398,8 @@ async def replay(store, failure_id: int, *, http: aiohttp.ClientSession | None =
         if hook is None:
             return False, f"the webhook {failure.hook} is no longer in the org file"
         row = session.get(TaskEvent, failure.event_id)
-        event = Event(row.id, event_name(row.kind), from_db(row.at), encode(payload(session, row)))
-        secret = environ.get(hook.secret_env) if hook.secret_env else hook.secret
-        batch = Batch(hook.key, hook.claim, hook.url, secret, hook.secret_env, hook.timeout, [event], hook.cursor)
+        event = _event(session, row)
+        batch = _batch(hook, [event], hook.cursor, environ)
     own = http is None
     http = http or aiohttp.ClientSession()
     try:

@@ -298,7 +298,24 @@ class ConsoleDriver(Driver):
 # ----- Telegram -----------------------------------------------------------------
 
 
-class TelegramDriver(Driver):
+class LoopDriver(Driver):
+    """A platform driven on an event loop of its own: `loop` runs the coroutines, `harness` is entered on it
+    in `__init__` and left on close."""
+
+    loop: asyncio.AbstractEventLoop
+    harness: Any
+
+    def close(self) -> None:
+        try:
+            self._run(self.harness.__aexit__(None, None, None))
+        finally:
+            self.loop.close()
+
+    def _run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+
+class TelegramDriver(LoopDriver):
     """Telegram through the real aiogram dispatcher against the fake Bot API, on an event loop of its own."""
 
     platform = "telegram"
@@ -331,12 +348,6 @@ class TelegramDriver(Driver):
             self._feed(self._message(who, "/start"))
         self._chats = {self.USERS[who][0]: who for who in self.USERS}
         self._chats[GROUP] = CHANNEL
-
-    def close(self) -> None:
-        try:
-            self._run(self.harness.__aexit__(None, None, None))
-        finally:
-            self.loop.close()
 
     # -- the platform methods -----------------------------------------------------
 
@@ -383,9 +394,6 @@ class TelegramDriver(Driver):
         return []
 
     # -- the machinery --------------------------------------------------------------
-
-    def _run(self, coro):
-        return self.loop.run_until_complete(coro)
 
     def _feed(self, update: dict) -> None:
         self._run(self.harness.feed(update))
@@ -479,7 +487,7 @@ class ThreadedService:
 # ----- Slack ----------------------------------------------------------------------
 
 
-class SlackDriver(Driver):
+class SlackDriver(LoopDriver):
     """Slack through the real bolt app on a loopback server, signed requests as Slack sends them, against
     the fake Web API, on an event loop of its own. Everyone has opened the app's Home once (so each is a
     known member); commands are slash commands typed in the person's DM with the app, other text is a
@@ -518,12 +526,6 @@ class SlackDriver(Driver):
         scheduler.tick(self.app)  # the bot has been up since this morning: today's digests are behind it
         for who in people:
             self._run(self.harness.open_home(who))
-
-    def close(self) -> None:
-        try:
-            self._run(self.harness.__aexit__(None, None, None))
-        finally:
-            self.loop.close()
 
     # -- the platform methods -----------------------------------------------------
 
@@ -603,9 +605,6 @@ class SlackDriver(Driver):
         return screens
 
     # -- the machinery --------------------------------------------------------------
-
-    def _run(self, coro):
-        return self.loop.run_until_complete(coro)
 
     def _submit(self, who: str, view: dict, answers: list[tuple[str, Answer]]):
         blocks = {b["block_id"].removeprefix("f:"): b for b in view["blocks"] if b["type"] == "input"}

@@ -105,7 +105,7 @@ def test_cancel_drops_the_draft_and_plain_text_is_not_an_answer_then(dialog):
     ("/form nope", "There is no form “nope”."),
     ("/approve", "Give the request number: /approve 42"),
     ("/escalate", "Describe the problem"),
-    ("/decide 5 yes", "#5"),
+    ("/decide 5 yes", "Task #5 doesn't exist"),
 ])
 def test_bad_form_commands_get_a_clear_answer(dialog, typed, answer):
     assert answer in dialog.say("olga", typed)["olga"]

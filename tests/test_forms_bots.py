@@ -5,6 +5,7 @@ The form here exists only as a YAML file in a forms directory (TEAMFLOW_FORMS_DI
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -70,23 +71,36 @@ class Service:
         return web.json_response(payload, status=status) if payload is not None else web.Response(status=status)
 
 
-@pytest.fixture
-async def service():
-    found = Service()
+@contextlib.asynccontextmanager
+async def on_loopback(found):
+    """Serve `found.handle` at POST /check on 127.0.0.1 (its address goes to `found.url`)."""
     app = web.Application()
     app.router.add_post("/check", found.handle)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     found.url = str(server.make_url("/check"))
-    yield found
-    await server.close()
+    try:
+        yield found
+    finally:
+        await server.close()
+
+
+def supplier_desk(store, clock, url: str, forms_dir, monkeypatch) -> Desk:
+    """A desk whose only extra form is the supplier check, calling the service at `url`."""
+    monkeypatch.setenv("SUPPLIER_BOT_SECRET", SECRET)
+    (forms_dir / "supplier_check.yaml").write_text(FORM.replace("URL", url), encoding="utf-8")
+    return Desk(make_app(store, None, clock), clock, forms_dir=forms_dir)
+
+
+@pytest.fixture
+async def service():
+    async with on_loopback(Service()) as found:
+        yield found
 
 
 @pytest.fixture
 def desk(sqlite_store, clock, service, tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPLIER_BOT_SECRET", SECRET)
-    (tmp_path / "supplier_check.yaml").write_text(FORM.replace("URL", service.url), encoding="utf-8")
-    return Desk(make_app(sqlite_store, None, clock), clock, forms_dir=tmp_path)
+    return supplier_desk(sqlite_store, clock, service.url, tmp_path, monkeypatch)
 
 
 async def call(desk: Desk, **delta) -> int:

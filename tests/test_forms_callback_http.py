@@ -16,9 +16,8 @@ from bot.runtime import web_app
 from core import scheduler as scheduling
 from core.forms.bots import CALLBACK_PATH
 from core.forms.signing import SIGNATURE_HEADER, sign, verify
-from tests.conftest import make_app
 from tests.forms_desk import Desk
-from tests.test_forms_bots import FORM, SECRET
+from tests.test_forms_bots import SECRET, on_loopback, supplier_desk
 
 
 class LaterService:
@@ -55,21 +54,13 @@ class LaterService:
 
 @pytest.fixture
 async def service():
-    found = LaterService()
-    app = web.Application()
-    app.router.add_post("/check", found.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    found.url = str(server.make_url("/check"))
-    yield found
-    await server.close()
+    async with on_loopback(LaterService()) as found:
+        yield found
 
 
 @pytest.fixture
 def desk(sqlite_store, clock, service, tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPLIER_BOT_SECRET", SECRET)
-    (tmp_path / "supplier_check.yaml").write_text(FORM.replace("URL", service.url), encoding="utf-8")
-    return Desk(make_app(sqlite_store, None, clock), clock, forms_dir=tmp_path)
+    return supplier_desk(sqlite_store, clock, service.url, tmp_path, monkeypatch)
 
 
 @pytest.fixture

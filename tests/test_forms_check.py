@@ -83,6 +83,15 @@ def test_syntax_errors_and_typos_point_at_their_line(tmp_path):
     ]
 
 
+def test_a_field_or_step_id_used_twice_names_the_first_line(tmp_path):
+    text = ("title: T\nfields:\n  - {id: a, type: text}\n  - {id: a, type: text}\n"
+            "route:\n  - {id: s, kind: approve, who: author}\n  - {id: s, kind: approve, who: author}\n")
+    assert problems_of(tmp_path, text) == [
+        (4, "field id 'a' is used twice (first at line 3)"),
+        (7, "step id 's' is used twice (first at line 6)"),
+    ]
+
+
 def test_an_unreachable_step_and_a_bad_table_action(tmp_path):
     text = """\
 title: T

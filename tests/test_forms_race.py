@@ -58,6 +58,7 @@ def at_once(desk: Desk, *moves) -> list:
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a move never finished"
     return results
 
 

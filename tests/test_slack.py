@@ -295,35 +295,22 @@ async def test_an_announcement_goes_to_the_slack_channel_and_its_counts_update_l
 
 async def test_one_core_two_adapters_olga_on_telegram_pavel_on_slack(sqlite_store, clock, tmp_path):
     """Olga uses Telegram only, Pavel Slack only: the task and its closing flow between them."""
-    from aiogram.types import Update
-
-    from adapters.telegram.wiring import connect as connect_telegram
-    from adapters.telegram.wiring import make_bot
-    from bot.app import DEMO_ORG, add_messenger
-    from core.ratelimit import RateLimiter
-    from tests.fakes import telegram_api as tg
+    from bot.app import DEMO_ORG
+    from tests.telegram_harness import TelegramHarness
 
     org = tmp_path / "org.yaml"
     org.write_text(DEMO_ORG.read_text().replace("slack: U01OLGA0002", "").replace("telegram: pavel_smirnov", ""))
-    async with SlackHarness(sqlite_store, clock, org_file=org) as slack, tg.FakeTelegram() as telegram:
-        bot = make_bot(telegram.token, telegram.url)
-        dp, messenger = await connect_telegram(slack.app, bot, limiter=RateLimiter(scale=1000))
-        add_messenger(slack.app, messenger)
-
-        async def olga_types(text: str, n: int) -> None:
-            update = tg.private_message(n, 1001, text, username="olga_reshetova")
-            await dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
-
-        await olga_types("/task Prepare the 3D model @pavel", 1)
-        on_telegram = telegram.sent(1001)[-1]
+    async with SlackHarness(sqlite_store, clock, org_file=org) as slack, \
+            TelegramHarness(sqlite_store, clock, app=slack.app) as telegram:
+        await telegram.private("olga", "/task Prepare the 3D model @pavel")
+        on_telegram = telegram.last("olga")
         await slack.deliver()
         notice = slack.last(slack.dm("pavel"))
         assert "Prepare the 3D model" in slack.text(notice)
         await slack.tap("pavel", notice, "Готово")
         await slack.deliver()
-        assert "Status: done" in telegram.message(1001, on_telegram["message_id"])["text"]  # her card, redrawn
-        assert "closed it" in telegram.sent(1001)[-1]["text"]
-        await bot.session.close()
+        assert "Status: done" in telegram.fake.message(1001, on_telegram["message_id"])["text"]  # her card, redrawn
+        assert "closed it" in telegram.last("olga")["text"]
 
 
 async def test_a_burst_of_notices_to_one_channel_is_paced_and_none_is_lost(sqlite_store, clock):

@@ -39,30 +39,37 @@ def form_view(say, sheet: Sheet, *, channel: str | None = None) -> dict:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": sheet.intro[:HINT_LIMIT]}]})
     blocks += [input_block(f, say) for f in sheet.fields][:VIEW_BLOCKS - len(blocks)]
     meta = {"form": sheet.form_id, "task": sheet.task_id, "c": channel}
-    return {
-        "type": "modal", "callback_id": CALLBACK_ID, "private_metadata": json.dumps(meta),
-        "title": plain(sheet.title, TITLE_LIMIT), "submit": plain(say(SEND), TITLE_LIMIT),
-        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": blocks,
-    }
+    return modal(say, CALLBACK_ID, meta, sheet.title, SEND, blocks)
 
 
 def step_view(say, sheet: StepSheet, origin: dict) -> dict:
     """The modal a work step's Done opens: the fields the step fills, then Done."""
     meta = {"task": sheet.task_id, "s": sheet.step_arg, **origin}
+    return modal(say, STEP_CALLBACK_ID, meta, sheet.title, DONE, [input_block(f, say) for f in sheet.fields][:VIEW_BLOCKS])
+
+
+def modal(say, callback_id: str, meta: dict, title: str, submit: str, blocks: list[dict]) -> dict:
+    """A modal of ours: `submit` (a msgid) and Cancel in the person's language, `meta` kept for the submission."""
     return {
-        "type": "modal", "callback_id": STEP_CALLBACK_ID, "private_metadata": json.dumps(meta),
-        "title": plain(sheet.title, TITLE_LIMIT), "submit": plain(say(DONE), TITLE_LIMIT),
-        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": [input_block(f, say) for f in sheet.fields][:VIEW_BLOCKS],
+        "type": "modal", "callback_id": callback_id, "private_metadata": json.dumps(meta),
+        "title": plain(title, TITLE_LIMIT), "submit": plain(say(submit), TITLE_LIMIT),
+        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": blocks,
     }
+
+
+def read_metadata(view: dict) -> dict:
+    """The modal's private_metadata as we wrote it, or {} when it is not a JSON object."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def step_metadata(view: dict) -> tuple[int | None, str | None, dict]:
     """The task, the step ("s17") and where the card was, from a step modal (None when unreadable)."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None, None, {}
-    if not isinstance(meta, dict) or not isinstance(meta.get("task"), int) or not isinstance(meta.get("s"), str):
+    meta = read_metadata(view)
+    if not isinstance(meta.get("task"), int) or not isinstance(meta.get("s"), str):
         return None, None, {}
     return meta.pop("task"), meta.pop("s"), meta
 
@@ -112,11 +119,8 @@ def option(value: str, label: str) -> dict:
 
 def metadata(view: dict) -> tuple[str | None, int | None, str | None]:
     """The form, the task it is attached to and the channel it was started in (None when unreadable)."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None, None, None
-    if not isinstance(meta, dict) or not isinstance(meta.get("form"), str):
+    meta = read_metadata(view)
+    if not isinstance(meta.get("form"), str):
         return None, None, None
     task = meta.get("task")
     channel = meta.get("c")

@@ -6,8 +6,7 @@ error (`response_action: errors`) and the modal stays open to fix it.
 """
 from __future__ import annotations
 
-import json
-
+from adapters.slack.form_modal import modal, read_metadata
 from adapters.slack.values import pack, unpack
 from core.i18n import N_
 from core.messages import Button
@@ -15,14 +14,13 @@ from core.messages import Button
 CALLBACK_ID = "tf.prompt"
 INPUT_BLOCK = "tf-input"
 INPUT_ACTION = "value"
-TITLE_LIMIT = 24
 TEXT_LIMIT = 2000
 MAX_LENGTH = {"comment": 4000, "reject": 2000}  # what the core keeps of each
 TITLES = {"comment": N_("Comment"), "snooze_custom": N_("Snooze"), "reject": N_("Reject")}
 LABELS = {"comment": N_("Your comment on #%(id)s"), "snooze_custom": N_("Until when should I snooze #%(id)s?"),
           "reject": N_("Why do you reject #%(id)s?")}
 HINTS = {"snooze_custom": N_("For example: in 3 hours, tomorrow 10:00, friday, завтра в 10:00")}
-SUBMIT, CLOSE = N_("Save"), N_("Cancel")
+SUBMIT = N_("Save")
 
 
 def plain(text: str, limit: int = TEXT_LIMIT) -> dict:
@@ -42,20 +40,11 @@ def prompt_modal(chat, person_id: int, button: Button, origin: dict) -> dict:
              "label": plain(say(LABELS[button.action], id=button.task_id))}
     if button.action in HINTS:
         block["hint"] = plain(say(HINTS[button.action]))
-    return {
-        "type": "modal", "callback_id": CALLBACK_ID, "private_metadata": json.dumps({"v": pack(button), **origin}),
-        "title": plain(say(TITLES[button.action]), TITLE_LIMIT), "submit": plain(say(SUBMIT), TITLE_LIMIT),
-        "close": plain(say(CLOSE), TITLE_LIMIT), "blocks": [block],
-    }
+    return modal(say, CALLBACK_ID, {"v": pack(button), **origin}, say(TITLES[button.action]), SUBMIT, [block])
 
 
 def submitted(view: dict) -> tuple[Button | None, str, dict]:
     """The button, the typed text and the card's whereabouts from a submitted modal."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    if not isinstance(meta, dict):
-        meta = {}
+    meta = read_metadata(view)
     field = ((view.get("state") or {}).get("values") or {}).get(INPUT_BLOCK, {}).get(INPUT_ACTION, {})
     return unpack(meta.pop("v", None)), (field.get("value") or "").strip(), meta

@@ -88,7 +88,6 @@ async def redraw(teamflow, slack, origin: Origin, person_id: int, user_id: str, 
     return False
 
 
-
 async def post_to_dm(slack, user_id: str, message: Message, person_id: int) -> None:
     """A card for this person, in their DM with the bot (where its buttons and thread work as anywhere)."""
     try:

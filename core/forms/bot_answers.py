@@ -82,16 +82,22 @@ def give_up(walk: Walk, row: RequestStep, reason: str) -> None:
 
 def handle_callback(store, body: bytes, signature: str | None, *, now: datetime) -> tuple[int, dict]:
     """The endpoint a bot step's service calls later: POST {"step": <id>, "decision": …} signed
-    with the form's secret. Returns (HTTP status, JSON body) for the web server to send."""
+    with the form's secret. Returns (HTTP status, JSON body) for the web server to send: 400 not
+    JSON with a step id, 404 no such bot step, 401 bad signature, 409 the step no longer waits
+    (decided, or given up), 422 a bad answer (recorded), 200 done."""
     try:
         answer = json.loads(body)
         step_id = int(answer["step"])
     except (ValueError, KeyError, TypeError):
         return 400, {"error": "the body must be JSON with the step's id: {\"step\": 17, \"decision\": …}"}
+    if not 0 < step_id < 2 ** 31:  # beyond the id column (PostgreSQL would refuse the comparison)
+        return 404, {"error": f"no bot step {step_id}"}
     with store.session() as session:
         row = session.exec(select(RequestStep).where(RequestStep.id == step_id).with_for_update()).first()
+        if row is None or row.kind != "bot":
+            return 404, {"error": f"no bot step {step_id}"}
         walk = _walk(session, row, now)
-        if walk is None or row.kind != "bot" or not verify(secret_of(walk.form), body, signature):
+        if walk is None or not verify(secret_of(walk.form), body, signature):
             return 401, {"error": "unknown step or bad signature"}
         if row.state not in ("waiting", "calling"):
             return 409, {"error": "the step is not waiting for an answer", "state": row.state}
@@ -103,6 +109,6 @@ def handle_callback(store, body: bytes, signature: str | None, *, now: datetime)
         return 200, {"ok": True, "decision": decision, "request": walk.request.state}
 
 
-def _walk(session: Session, row: RequestStep | None, now: datetime) -> Walk | None:
-    request = session.get(FormRequest, row.request_id) if row else None
+def _walk(session: Session, row: RequestStep, now: datetime) -> Walk | None:
+    request = session.get(FormRequest, row.request_id)
     return walk_for(session, request, None, now) if request else None

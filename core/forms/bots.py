@@ -10,7 +10,7 @@ A service that answers later calls back: the payload's `step.callback` holds
 the step's id and the path to POST to on Teamflow's web server,
 `/forms/callback` (the service knows Teamflow's public address, as it is
 configured to call it back; the settings of PRODUCT.md name no public URL).
-`receive_callback` is what the web server runs for that endpoint.
+`core.forms.handle_callback` is what the web server runs for that endpoint.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import aiohttp
 from sqlmodel import select
 
 from core.clock import to_db
-from core.forms.bot_answers import BadAnswer, apply_answer, give_up, handle_callback
+from core.forms.bot_answers import BadAnswer, apply_answer, give_up
 from core.forms.history import walk_for
 from core.forms.signing import DELIVERY_HEADER, SIGNATURE_HEADER, encode, secret_of, sign
 from core.models import FormRequest, RequestStep
@@ -127,19 +127,3 @@ def settle(store, call: Call, result: tuple[int | None, str], now: datetime) -> 
             apply_answer(walk, row, json.loads(text) if text.strip() else {"decision": "wait"})
         except (BadAnswer, ValueError) as exc:
             give_up(walk, row, f"bad answer: {exc}")
-
-
-
-def receive_callback(store, body: bytes, signature: str | None, *, now: datetime) -> tuple[int, dict]:
-    """POST /forms/callback: (HTTP status, JSON body). 404 when the body names no bot step;
-    the rest is `handle_callback`: 400 not JSON with a step id, 401 bad signature, 409 the
-    step no longer waits (decided, or given up), 422 a bad answer (recorded), 200 done."""
-    try:
-        step_id = int(json.loads(body)["step"])
-    except (ValueError, KeyError, TypeError):
-        return handle_callback(store, body, signature, now=now)  # its 400 says what the body must be
-    with store.session() as session:
-        row = session.get(RequestStep, step_id) if 0 < step_id < 2 ** 31 else None
-        if row is None or row.kind != "bot":
-            return 404, {"error": f"no bot step {step_id}"}
-    return handle_callback(store, body, signature, now=now)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from core import workdays
 from core.clock import to_db
 from core.forms import engine, who
+from core.forms.guards import pending_ids
 from core.forms.history import Walk, ask, event, join, walk_for
 from core.forms.schema import Step
 from core.forms.timing import due_after
@@ -47,15 +48,10 @@ def overdue(session: Session, row: RequestStep, now: datetime) -> None:
         return
     if step is not None and step.escalate and escalate(walk, step, row):
         return
-    ask(walk, row, pending(session, row.id), reason="reminder")
+    ask(walk, row, pending_ids(session, row.id), reason="reminder")
     row.reminders += 1
     row.next_ping_at = to_db(now + step.remind_every) if step else None
     session.add(row)
-
-
-def pending(session: Session, step_id: int) -> list[int]:
-    return list(session.exec(select(StepAssignee.person_id).where(
-        StepAssignee.step_id == step_id, StepAssignee.state == "pending").order_by(StepAssignee.person_id)))
 
 
 def escalate(walk: Walk, step: Step, row: RequestStep) -> bool:

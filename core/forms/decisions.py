@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.errors import BadInput
 from core.forms import engine, who
-from core.forms.guards import claim, prepare, record_decision
+from core.forms.guards import claim, pending_ids, prepare, record_decision
 from core.forms.history import Walk, event, labels, step_data
 from core.forms.phrases import Names
 from core.forms.schema import UP, Step
 from core.i18n import N_
-from core.models import FormRequest, RequestStep, StepAssignee, Task
+from core.models import FormRequest, RequestStep, Task
 
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 COMMENT_TOO_LONG = N_("That comment is %(length)s characters long; the limit is %(max)s.")
@@ -95,7 +95,7 @@ def apply(walk: Walk, step: Step, row: RequestStep, outcome: str, comment: str |
     elif outcome == "reject":
         engine.close(walk, row, "rejected", outcome)
         engine.after_rejection(walk, step)
-    elif row.mode == "any" or not _pending(walk, row):
+    elif row.mode == "any" or not pending_ids(walk.session, row.id):
         engine.close(walk, row, "approved" if outcome == "approve" else "done", outcome)
         engine.after_approval(walk, step, row)
 
@@ -111,11 +111,6 @@ def _go(walk: Walk, step: Step, row: RequestStep, chosen) -> None:
         engine.advance(walk, target=chosen.next)
     else:
         engine.advance(walk, after=step)
-
-
-def _pending(walk: Walk, row: RequestStep) -> list[int]:
-    return list(walk.session.exec(select(StepAssignee.person_id).where(
-        StepAssignee.step_id == row.id, StepAssignee.state == "pending")))
 
 
 def _outcome(step: Step, wanted: str, task_id: int) -> str:

@@ -59,6 +59,12 @@ def _decided_before(session: Session, request, actor: Person, step_id: int, now)
     return walk_for(session, request, actor, now), old, assignee
 
 
+def pending_ids(session: Session, step_id: int) -> list[int]:
+    """The people a step still waits for, by id."""
+    return list(session.exec(select(StepAssignee.person_id).where(
+        StepAssignee.step_id == step_id, StepAssignee.state == "pending").order_by(StepAssignee.person_id)))
+
+
 def pending_names(session: Session, step_id: int) -> list[str]:
     rows = session.exec(select(Person.name).join(StepAssignee, StepAssignee.person_id == Person.id)
                         .where(StepAssignee.step_id == step_id, StepAssignee.state == "pending")

@@ -14,7 +14,7 @@ from core.forms.records import OPEN_STATES, current_step, form_of, request_of_ta
 from core.forms.views import request_view, step_label
 from core.i18n import gettext_for
 from core.messages import Button, Message
-from core.models import Outbox, Person, RequestStep, Task, TaskEvent
+from core.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
 from core.views import Reader, event_view
 
 TEMPLATES = ("approval_request", "request_update")
@@ -40,22 +40,23 @@ def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message |
         context["kind"] = step_row.kind
         context["over"] = step_row.state not in OPEN_STATES  # sent late: the step was decided meanwhile
     name = row.template if row.template in TEMPLATES else "request_event"
-    return card(renderer, session, task, reader, name, message_kind=row.template, **context)
+    return card(renderer, session, task, reader, name, message_kind=row.template, request=request, **context)
 
 
 def card(renderer, session: Session, task: Task, reader: Reader, template: str = "request_card",
-         message_kind: str = "card", **context) -> Message:
+         message_kind: str = "card", request: FormRequest | None = None, **context) -> Message:
     """A request's card (or a notice built around it) with the buttons this reader may use now."""
     context.setdefault("headline", "")
     context.setdefault("kind", None)
-    view = request_view(session, task, reader, renderer.clock())
+    request = request if request is not None else request_of_task(session, task.id)
+    view = request_view(session, task, reader, renderer.clock(), request)
     text = renderer.templates.render(template, reader.lang, reader.platform, r=view, **context)
-    return Message(text=text, buttons=buttons(session, task, reader), task_id=task.id, kind=message_kind)
+    return Message(text=text, buttons=buttons(session, task, reader, request), task_id=task.id, kind=message_kind)
 
 
-def buttons(session: Session, task: Task, reader: Reader) -> list[list[Button]]:
+def buttons(session: Session, task: Task, reader: Reader, request: FormRequest | None = None) -> list[list[Button]]:
     """The current step's buttons if it waits for this reader, else just Comment."""
-    request = request_of_task(session, task.id)
+    request = request if request is not None else request_of_task(session, task.id)
     row = current_step(session, request) if request else None
     found = []
     if row is not None and reader.person is not None:

@@ -36,16 +36,20 @@ class FieldReader(NodeReader):
         if is_null(node) or not isinstance(node, SequenceNode) or not node.value:
             self.report(node if node is not None else 1, f"'{where}' must be a list of fields, each with id and type")
             return ()
+        return self.unique((self.field(item, COLUMN_TYPES if columns else FIELD_TYPES) for item in node.value),
+                           "field")
+
+    def unique(self, parsed, kind: str) -> tuple:
+        """The parsed items (fields, steps) that read, each id once; a repeated id is reported."""
         found, seen = [], {}
-        for item in node.value:
-            parsed = self.field(item, COLUMN_TYPES if columns else FIELD_TYPES)
-            if parsed is None:
+        for item in parsed:
+            if item is None:
                 continue
-            if parsed.id in seen:
-                self.report(parsed.line, f"field id '{parsed.id}' is used twice (first at line {seen[parsed.id]})")
+            if item.id in seen:
+                self.report(item.line, f"{kind} id '{item.id}' is used twice (first at line {seen[item.id]})")
                 continue
-            seen[parsed.id] = parsed.line
-            found.append(parsed)
+            seen[item.id] = item.line
+            found.append(item)
         return tuple(found)
 
     def field(self, node: Node, types: tuple[str, ...]) -> Field | None:

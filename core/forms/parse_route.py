@@ -23,17 +23,7 @@ class RouteReader(FieldReader):
         if not isinstance(node, SequenceNode) or not node.value:
             self.report(node if node is not None else 1, "'route' must be a list of steps, each with id and kind")
             return ()
-        steps, seen = [], {}
-        for item in node.value:
-            step = self.step(item)
-            if step is None:
-                continue
-            if step.id in seen:
-                self.report(step.line, f"step id '{step.id}' is used twice (first at line {seen[step.id]})")
-                continue
-            seen[step.id] = step.line
-            steps.append(step)
-        return tuple(steps)
+        return self.unique((self.step(item) for item in node.value), "step")
 
     def step(self, node: Node) -> Step | None:
         keys = self.mapping(node, STEP_KEYS, "a step")

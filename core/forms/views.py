@@ -65,9 +65,11 @@ def step_label(form: Form, key: str, lang: str) -> str:
     return step.label.text(lang) if step else gettext_for(lang)(REWORK_LABEL)
 
 
-def request_view(session: Session, task: Task, reader: Reader, now: datetime) -> dict | None:
-    """Everything a request's card shows, for one reader; None for a plain task."""
-    request = request_of_task(session, task.id)
+def request_view(session: Session, task: Task, reader: Reader, now: datetime,
+                 request: FormRequest | None = None) -> dict | None:
+    """Everything a request's card shows, for one reader; None for a plain task.
+    A caller that has the task's request at hand passes it (saves looking it up again)."""
+    request = request if request is not None else request_of_task(session, task.id)
     if request is None:
         return None
     form, _ = form_of(session, request), gettext_for(reader.lang)
@@ -110,13 +112,14 @@ def _ahead(form: Form, step: Step | None, values: dict) -> list[str]:
 def decisions(session: Session, form: Form, request: FormRequest, reader: Reader) -> list[dict]:
     """Every decision on the request, oldest first, with its comment."""
     _ = gettext_for(reader.lang)
-    rows = session.exec(select(StepDecision, RequestStep).join(RequestStep, RequestStep.id == StepDecision.step_id)
+    rows = session.exec(select(StepDecision, RequestStep, Person)
+                        .join(RequestStep, RequestStep.id == StepDecision.step_id)
+                        .outerjoin(Person, Person.id == StepDecision.person_id)  # None: a bot decided
                         .where(RequestStep.request_id == request.id).order_by(StepDecision.id)).all()
     found = []
-    for decision, row in rows:
+    for decision, row, person in rows:
         step = form.step(row.step_key)
         chosen = step.outcome(decision.outcome) if step else None
-        person = session.get(Person, decision.person_id) if decision.person_id else None
         found.append({"step": step_label(form, row.step_key, reader.lang), "who": person.name if person else _(BOT),
                       "at": when(decision.at, reader), "comment": decision.comment,
                       "outcome": chosen.label.text(reader.lang) if chosen else _(OUTCOMES.get(decision.outcome,

@@ -20,8 +20,7 @@ async def on_message(event, context) -> None:
             await slack.ephemeral(channel, event["user"], answer, thread_ts=thread)
     elif event.get("channel_type") == "im" and not thread:
         for f in [f for f in event.get("files") or [] if f.get("id")]:  # a file for a form's question
-            answer = teamflow.chat.send_file(person_id, "slack", file_id=f["id"], name=f.get("name"),
-                                             mime_type=f.get("mimetype"), size=f.get("size"))
+            answer = teamflow.chat.send_file(person_id, "slack", **file_fields(f))
             await slack.answer(channel, answer, person_id)
         if text:
             await slack.answer(channel, teamflow.chat.handle(person_id, text, "slack"), person_id)
@@ -29,11 +28,15 @@ async def on_message(event, context) -> None:
 
 def on_card(chat, person_id: int, task_id: int, files: list[dict], text: str) -> list[Message]:
     """Attach every file, then comment the text; each answer is shown to the author only."""
-    answers = [chat.attach_file(person_id, task_id, "slack", file_id=f["id"], name=f.get("name"),
-                                mime_type=f.get("mimetype"), size=f.get("size")) for f in files if f.get("id")]
+    answers = [chat.attach_file(person_id, task_id, "slack", **file_fields(f)) for f in files if f.get("id")]
     if text:
         answers.append(chat.reply_to_card(person_id, task_id, text, "slack"))
     return [headline(answer) for answer in answers]
+
+
+def file_fields(f: dict) -> dict:
+    """A Slack file object as the core takes a file."""
+    return {"file_id": f["id"], "name": f.get("name"), "mime_type": f.get("mimetype"), "size": f.get("size")}
 
 
 def headline(answer: Message) -> Message:

@@ -6,11 +6,10 @@ transaction, well within Slack's 3 seconds.
 """
 from __future__ import annotations
 
+from adapters.slack.form_modal import ERROR_LIMIT
 from adapters.slack.mentions import plain_text
 from adapters.slack.modals import INPUT_BLOCK, submitted
 from adapters.slack.replies import Origin, redraw
-
-ERROR_LIMIT = 500
 
 
 async def on_submit(ack, body, view, context) -> None:
