@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_org_check)
     forms = sub.add_parser("forms", help="the form files").add_subparsers(required=True, metavar="action")
     forms_check = forms.add_parser("check", help="report every problem in the form files, with file and line")
-    forms_check.add_argument("dir", nargs="?", help="default: the built-in forms and TEAMFLOW_FORMS_DIR")
+    forms_check.add_argument("dir", nargs="?", metavar="path",
+                             help="a folder of form files or one file (default: the built-in forms and "
+                                  "TEAMFLOW_FORMS_DIR)")
     forms_check.set_defaults(func=cmd_forms_check)
     hooks = sub.add_parser("webhooks", help="the org file's webhooks: how far each has sent, failures given up on")
     hooks.add_argument("--last", type=int, default=20, help="how many given-up events to list (default 20)")
@@ -116,7 +118,11 @@ def cmd_forms_check(args) -> int:
             roles, people = {r for p in org.people for r in p.roles}, {p.handle for p in org.people}
         except OrgError as exc:
             print(f"teamflow: roles are not checked: {exc}", file=sys.stderr)
-    problems = [p for directory in dirs for p in check_forms(directory, roles=roles, people=people)]
+    try:
+        problems = [p for directory in dirs for p in check_forms(directory, roles=roles, people=people)]
+    except FileNotFoundError as exc:
+        print(f"teamflow: forms check: {exc}", file=sys.stderr)
+        return 2
     for problem in problems:
         print(problem)
     if problems:

@@ -7,25 +7,28 @@ back as messages too; they change nothing because the transaction rolls back.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from typing import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import announcements, cards, chat_forms, invites, queries, recurring, tasks
 from core.clock import Clock
 from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
 from core.forms import notices as forms_notices
+from core.forms.context import valid_text
 from core.i18n import N_, gettext_for, normalize
-from core.messages import CANCELLED, PROMPTS, STALE_BUTTON, Message
+from core.messages import CANCELLED, PROMPTS, SOMETHING_WRONG, STALE_BUTTON, Message
 from core.models import Person
 from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
 from core.render import Templates, refusal_text
 from core.timeparse import parse_when
 from core.views import Reader, card_buttons, history_view, task_view, when
 
+log = logging.getLogger(__name__)
 INPUT_MAX = 12000
 TOO_LONG = N_("That message is %(length)s characters long; I read at most %(max)s.")
 UNKNOWN_COMMAND = N_("I don't know /%(name)s. Type /help to see what I can do.")
@@ -60,7 +63,8 @@ class Chat:
 
     def handle(self, person_id: int, text: str, platform: str = "plain") -> Message:
         """Answer one line typed by a person."""
-        return self._guard(person_id, platform, lambda s, r: self._dispatch(s, r, text or ""))
+        text = valid_text(text or "")  # once, here: every platform's text comes in through this door
+        return self._guard(person_id, platform, lambda s, r: self._dispatch(s, r, text))
 
     def reply_to_card(self, person_id: int, task_id: int, text: str, platform: str = "plain") -> Message:
         """A reply to a task's card is a comment on that task."""
@@ -69,6 +73,8 @@ class Chat:
     def attach_file(self, person_id: int, task_id: int, platform: str, *, file_id: str, name: str | None,
                     mime_type: str | None, size: int | None) -> Message:
         """A file sent as a reply to a card is attached to its task."""
+        name = valid_text(name) if name else name
+
         def work(session, reader):
             out = tasks.attach_file(session, person_id, task_id, platform=platform, file_id=file_id, name=name,
                                     mime_type=mime_type, size=size, now=self.clock())
@@ -78,6 +84,8 @@ class Chat:
     def send_file(self, person_id: int, platform: str, *, file_id: str, name: str | None, mime_type: str | None,
                   size: int | None) -> Message:
         """A file sent to the bot, not as a reply to a card: it answers the form question asking for one."""
+        name = valid_text(name) if name else name
+
         def work(session, reader):
             item = {"file_id": file_id, "platform": platform, "name": name, "mime_type": mime_type, "size": size}
             answered = chat_forms.answer_draft(self, session, reader, "", file={k: v for k, v in item.items() if v})
@@ -96,6 +104,7 @@ class Chat:
              **identity) -> tuple[int | None, Message]:
         """A stranger opens an invite: they become a member, or hear why not."""
         lang = normalize(language, normalize(self.defaults.language))
+        code, name, handle_hint = (valid_text(t) if t else t for t in (code, name, handle_hint))
         try:
             with self.store.session() as session:
                 person = invites.accept_invite(session, code, name=name, now=self.clock(), handle_hint=handle_hint,
@@ -141,6 +150,22 @@ class Chat:
                 return work(session, self.reader(session, person_id, platform))
         except Refusal as exc:
             return Message(text=refusal_text(exc, self._lang_of(person_id), platform), kind="refusal")
+
+    def trouble(self, person_id: int | None = None, language: str | None = None, *,
+                telegram_id: int | None = None, slack_id: str | None = None) -> Message:
+        """What a person hears when handling their update failed: in their language when the
+        store still answers, else in their chat app's (`language`) or the org's."""
+        lang = normalize(language, normalize(self.defaults.language))
+        try:
+            with self.store.session() as session:
+                person = session.get(Person, person_id) if person_id is not None else None
+                for column, account in ((Person.telegram_id, telegram_id), (Person.slack_id, slack_id)):
+                    if person is None and account is not None:
+                        person = session.exec(select(Person).where(column == account)).first()
+                lang = language_of(person, self.defaults) if person else lang
+        except Exception:  # noqa: BLE001 - the store may be what failed
+            log.warning("no language for the person: the store did not answer", exc_info=True)
+        return Message(text=gettext_for(lang)(SOMETHING_WRONG), kind="refusal")
 
     def reader(self, session: Session, person_id: int, platform: str = "plain") -> Reader:
         """The acting member, with their language, zone and platform."""

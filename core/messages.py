@@ -51,6 +51,8 @@ PROMPTS = {
 }
 STALE_BUTTON = N_("This button is no longer valid. Open the task again with /show.")
 CANCELLED = N_("Cancelled.")
+# Any update whose handling failed (a bug, the database gone): every adapter answers this.
+SOMETHING_WRONG = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a minute.")
 SNOOZE_CHOICES = {"1h": "in 1 hour", "tomorrow": "tomorrow 9:00", "monday": "next monday 9:00"}
 
 

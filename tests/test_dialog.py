@@ -154,3 +154,17 @@ def _snapshot(app) -> dict:
             "outbox": len(session.exec(select(Outbox)).all()),
             "people": [(p.handle, p.language, p.timezone) for p in session.exec(select(Person))],
         }
+
+
+def test_half_an_emoji_is_read_as_a_replacement_character_and_answered(dialog, app):
+    """A lone UTF-16 surrogate (half an emoji, as JSON may carry it) cannot be stored or sent: it is read as �."""
+    from core.models import Task
+
+    dialog.play([
+        Turn("olga", "/task half \ud83d pair", sees={"olga": ["Task #1 created.", "#1 half \ufffd pair"]}),
+        Turn("olga", "reply #1 the other \ude00 half", sees={"olga": ["Comment added to #1."]}),
+        Turn("olga", "/form payment_request", sees={"olga": ["(1/7) Payee"]}),
+        Turn("olga", "Acme \ud83d", sees={"olga": ["(2/7) Amount"]}),
+    ])
+    with app.store.session() as session:
+        assert session.get(Task, 1).title == "half \ufffd pair"

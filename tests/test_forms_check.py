@@ -156,3 +156,25 @@ def test_condition_mistakes(tmp_path, bad, message):
             f"route:\n  - id: s\n    kind: approve\n    who: author\n    {bad}\n")
     found = problems_of(tmp_path, text)
     assert len(found) == 1 and found[0][0] == 9 and message in found[0][1]
+
+
+def test_the_cli_checks_one_file_as_a_folder_of_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TEAMFLOW_ORG_FILE", str(DEMO))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(BROKEN, encoding="utf-8")
+    assert main(["forms", "check", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken}:16: step 'cfo': nobody in the org has the role 'cfoo'" in out
+    assert out.strip().endswith("10 problem(s) in the form files")  # the same as the folder holding it
+    assert main(["forms", "check", str(BUILTIN_DIR / "leave_request.yaml")]) == 0
+    assert capsys.readouterr().out.strip() == f"{BUILTIN_DIR / 'leave_request.yaml'}: ok"
+
+
+def test_a_path_with_nothing_there_is_an_error_not_ok(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TEAMFLOW_ORG_FILE", str(DEMO))
+    missing = tmp_path / "nonexistent"
+    assert main(["forms", "check", str(missing)]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.strip() == f"teamflow: forms check: no such file or folder: {missing}"
+    with pytest.raises(FileNotFoundError):
+        check_forms(missing)

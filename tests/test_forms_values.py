@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import BadInput, NotFound
-from core.forms import Context, read_value
+from core.forms import Context, check_value, read_value, show
 from core.forms.schema import Field, Label, Option
 from core.render import refusal_text
 from tests.conftest import START, make_app
@@ -137,3 +137,73 @@ def test_a_request_title_names_its_author(app, clock):
     with app.store.session() as session:
         title = session.get(Task, task_id).title
     assert title.startswith("Overtime: Pavel Smirnov, ")
+
+
+@pytest.mark.parametrize("kind, text, en, ru", [
+    ("money", "99999999999999999999999999", "Amount is too large: at most 15 digits.",
+     "Сумма: слишком большое число, цифр допустимо не больше 15."),
+    ("money", "999999999999999 млн", "Amount is too large: at most 15 digits.", None),
+    ("number", "-1234567890123456", "Amount is too large: at most 15 digits.", None),
+    ("money", "1.0000001 RUB", "Amount takes at most 6 digits after the decimal point.",
+     "Сумма: знаков после запятой допустимо не больше 6."),
+    ("number", "0." + "1" * 40, "Amount takes at most 6 digits after the decimal point.", None),
+], ids=["26 digits", "a million times", "negative", "7 places", "40 places"])
+def test_numbers_are_bounded_where_they_are_read(ctx, kind, text, en, ru):
+    """Babel cannot format 26 digits: such an amount used to crash every summary and card showing it."""
+    with pytest.raises(BadInput) as refused:
+        read_value(ctx, field(kind), text)
+    assert refusal_text(refused.value, "en") == en
+    assert ru is None or refusal_text(refused.value, "ru") == ru
+    with pytest.raises(BadInput):
+        check_value(ctx, field(kind), {"amount": text} if kind == "money" else text)  # a modal, a bot, JSON
+
+
+def test_every_accepted_digit_is_shown(ctx):
+    assert read_value(ctx, field("money"), "999 999 999 999 999,999999 RUB") == {
+        "amount": "999999999999999.999999", "currency": "RUB"}
+    assert show(ctx.session, field("number"), 0.000001, "en", "UTC") == "0.000001"  # babel would show 0
+    assert show(ctx.session, field("money"), {"amount": "1500.5", "currency": "RUB"}, "ru", "UTC") == "1\xa0500,5 RUB"
+
+
+@pytest.mark.parametrize("kind, value, shown", [
+    ("money", {"amount": "9" * 40, "currency": "RUB"}, "9" * 40 + " RUB"),
+    ("money", "150000", "150000"),
+    ("date", "31.12.2026", "31.12.2026"),
+    ("datetime", "tomorrow", "tomorrow"),
+    ("period", {"from": "2026-12-01"}, "2026-12-01"),
+    ("number", "lots", "lots"),
+    ("person", {"handle": "olga"}, "@olga"),
+    ("file", [{"file_id": 5}], "5"),
+    ("table", [["not", "a", "row"]], "not, a, row"),
+])
+def test_a_stored_value_that_cannot_be_read_is_shown_as_plain_text(ctx, kind, value, shown):
+    """A draft or a request from an older build (or edited by hand) must not take its card down."""
+    kept = field(kind, columns=TABLE.columns) if kind == "table" else field(kind)
+    assert show(ctx.session, kept, value, "en", "UTC") == shown
+
+
+@pytest.mark.parametrize("kind, value, error", [
+    ("choice", "²", BadInput),  # a digit to str.isdigit, not to int()
+    ("choice", "1" * 5000, BadInput),  # more digits than int() reads
+    ("task", "#²", NotFound),
+    ("datetime", "0001-01-01T00:00+01:00", BadInput),  # before the first UTC moment
+    ("datetime", "9999-12-31T23:59-01:00", BadInput),  # after the last one
+])
+def test_odd_text_is_refused_not_raised(ctx, kind, value, error):
+    with pytest.raises(error):
+        read_value(ctx, CHOICE if kind == "choice" else field(kind), value)
+
+
+def test_text_from_a_modal_or_a_bot_is_made_valid_unicode(ctx):
+    """Modal and bot values reach the readers without passing through Chat.handle."""
+    assert check_value(ctx, field("text"), "half \ud83d pair\x00") == "half \ufffd pair"
+    assert check_value(ctx, field("text"), "joined \ud83d\ude00") == "joined 😀"
+    assert check_value(ctx, TABLE, [{"what": "Order \udc00 resin"}]) == [{"what": "Order \ufffd resin"}]
+
+
+def test_a_file_from_a_modal_or_a_bot_keeps_the_types_its_attachment_row_stores(ctx):
+    """Stored as given, file_id 5 failed the submission (5[:300]) and a size of "big" the database."""
+    sent = [{"file_id": 5, "name": 7, "size": "big", "attachment_id": True, "extra": "x"}]
+    assert check_value(ctx, field("file"), sent) == [{"file_id": "5", "name": "7"}]
+    sent = [{"file_id": "f1", "platform": "slack", "size": 1024}]
+    assert check_value(ctx, field("file"), sent) == [{"file_id": "f1", "platform": "slack", "size": 1024}]

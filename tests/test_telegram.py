@@ -324,3 +324,33 @@ def test_no_translated_template_string_holds_html_markup():
         russian = {m.id: m.string for m in read_po(fh, locale="ru") if m.id}
     marked = sorted(text for msgid in ids for text in (msgid, russian.get(msgid) or "") if "<" in text or "&" in text)
     assert marked == []
+
+
+async def test_half_an_emoji_in_an_update_is_read_as_a_replacement_character(tg):
+    """Update JSON may escape a lone surrogate ("\\ud83d"); the task is made and answered, with � in its place."""
+    await tg.private("olga", "/task half \ud83d pair")
+    card = tg.last("olga")
+    assert "Task #1 created." in card["text"] and "half \ufffd pair" in card["text"]
+
+
+def test_fit_counts_utf16_units_and_never_cuts_an_emoji_in_half():
+    """Telegram counts 4096 UTF-16 units: an emoji outside the BMP is two of them."""
+    from adapters.telegram.keyboards import TEXT_LIMIT, fit, units
+
+    for text, more in (("😀" * 3000, ""), ("a" + "😀" * 3000, "/show 7"), ("<b>" + "😀" * 3000 + "</b>", "")):
+        fitted = fit(text, more)
+        assert units(fitted) <= TEXT_LIMIT
+        fitted.encode("utf-8")  # no half of a surrogate pair is left at the cut
+        assert fitted.endswith(f"\n…\n{more}" if more else "\n…")
+    assert fit("<b>" + "😀" * 3000 + "</b>").endswith("😀</b>\n…")  # the tag cut open is closed
+    assert fit("😀" * 2048) == "😀" * 2048  # exactly 4096 units: sent whole
+
+
+async def test_an_emoji_heavy_card_is_trimmed_to_4096_utf16_units(tg):
+    from adapters.telegram.keyboards import TEXT_LIMIT, units
+
+    await tg.private("olga", "/task Emoji\n" + ("🙂" * 40 + "\n") * 80)  # 3 280 characters, 6 480 units
+    sent = tg.fake.calls_of("sendMessage")[-1]
+    assert sent.ok and units(sent.params["text"]) <= TEXT_LIMIT
+    card = tg.last("olga")
+    assert "Task #1 created." in card["text"] and card["text"].rstrip().endswith("/show 1")

@@ -14,7 +14,7 @@ Loading (once, in the composition root)::
 
     forms = load_forms(settings.forms_dir, roles=…, people=…)   # -> Forms
     forms.all(); forms.get("payment_request")                   # -> Form | None
-    check_forms(directory, roles=…, people=…)                   # -> [Problem(file, line, message)]
+    check_forms(path, roles=…, people=…)   # a folder or one file -> [Problem(file, line, message)]
 
 Filling (/form <name>, field by field or one modal; never trust the values)::
 

@@ -1,8 +1,9 @@
 """Checks across a whole form: conditions, people, targets, cycles, actions.
 
-`check_forms(dir)` is what `teamflow forms check` prints: every problem of every
-file, each with its file and line. With the org's roles (and people), a role or
-person nobody holds is a problem too: such a step could never be acted on.
+`check_forms(path)` is what `teamflow forms check` prints: every problem of every
+file in a folder (a file is checked as a folder of one), each with its file and
+line. With the org's roles (and people), a role or person nobody holds is a
+problem too: such a step could never be acted on.
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ PARTS = {"money": ("amount", "currency"), "period": ("from", "to")}
 ORDERED = ("number", "money", "date", "datetime", "period")
 
 
-def check_forms(directory: str | Path, *, roles: set[str] | None = None,
+def check_forms(where: str | Path, *, roles: set[str] | None = None,
                 people: set[str] | None = None) -> list[Problem]:
-    """Every problem of every form file in `directory`, plus forms sharing an id."""
+    """Every problem of every form file in a folder (or of one file), plus forms sharing an id;
+    FileNotFoundError when nothing is there: a mistyped path must not pass as "ok"."""
     problems, seen = [], {}
-    for path in form_files(Path(directory)):
+    for path in _files(Path(where)):
         form, found = read_file(path)
         found += check_form(form, roles=roles, people=people) if form else []
         problems += sorted(found, key=lambda p: p.line)
@@ -33,6 +35,15 @@ def check_forms(directory: str | Path, *, roles: set[str] | None = None,
         elif form:
             seen[form.id] = str(path)
     return problems
+
+
+def _files(path: Path) -> list[Path]:
+    """The form files of a folder, or the one file named."""
+    if path.is_dir():
+        return form_files(path)
+    if path.exists():
+        return [path]
+    raise FileNotFoundError(f"no such file or folder: {path}")
 
 
 def check_form(form: Form, *, roles: set[str] | None = None, people: set[str] | None = None) -> list[Problem]:

@@ -17,12 +17,14 @@ NO_PERSON = N_("Mention a person, like @olga.")
 FILE = N_("Send the file itself, as an attachment.")
 CELL = N_("Row %(row)s, %(column)s: %(problem)s")
 CELLS = N_("Row %(row)s has %(cells)s cells; %(field)s has the columns %(names)s, separated by |.")
+# ASCII digits only ("²".isdigit() holds but int("²") raises), few enough for an INTEGER column.
+NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def choice(ctx, field, value):
     """An option by its number, its id, or its label in any language."""
     text = str(value).strip()
-    if text.isdigit() and 0 < int(text) <= len(field.options):
+    if NUMBER.fullmatch(text) and 0 < int(text) <= len(field.options):
         return field.options[int(text) - 1].id
     wanted = text.casefold()
     for option in field.options:
@@ -56,14 +58,20 @@ def file(ctx, field, value):
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, dict) and str(item.get("file_id") or "") for item in items):
         raise BadInput(FILE)
-    keys = ("file_id", "platform", "name", "mime_type", "size", "attachment_id")
-    return counted(field, [{k: item[k] for k in keys if item.get(k) is not None} for item in items])
+    return counted(field, [_file_item(item) for item in items])
+
+
+def _file_item(item: dict) -> dict:
+    """The keys an attachment row stores, each of its column's type (a modal or a bot may send anything)."""
+    kept = {k: str(item[k]) for k in ("file_id", "platform", "name", "mime_type") if item.get(k) is not None}
+    return kept | {k: item[k] for k in ("size", "attachment_id")
+                   if type(item.get(k)) is int and 0 <= item[k] < 2**31}  # an INTEGER column; no bool
 
 
 def task(ctx, field, value):
     """'#42' -> 42, when the person may see that task."""
     number = str(value).strip().lstrip("#")
-    task_id = int(number) if number.isdigit() and len(number) < 12 else 0
+    task_id = int(number) if NUMBER.fullmatch(number) else 0
     return visible_task(ctx.session, get_active(ctx.session, ctx.actor_id), task_id).id
 
 

@@ -1,6 +1,7 @@
 """What reading a value needs, and what every reader shares."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from core.i18n import N_
 MISSING = N_("%(field)s is required.")
 FEW = N_("%(field)s needs at least %(min)s entries.")
 MANY = N_("%(field)s takes at most %(max)s entries.")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,22 @@ def counted(field: Field, items: list) -> list:
     if field.max is not None and len(items) > field.max:
         raise BadInput(MANY, field=field.label, max=int(field.max))
     return items
+
+
+def valid_text(text: str) -> str:
+    """Text as a platform sent it, made valid Unicode: split surrogate pairs joined, a lone half is U+FFFD."""
+    if not SURROGATE.search(text):
+        return text
+    # JSON may carry a lone \ud83d escape; UTF-8 (the database, every platform's API) cannot encode it.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def valid(value):
+    """A value from a modal, a bot or JSON with every text in it valid and free of NUL (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return valid_text(value).replace("\x00", "")
+    if isinstance(value, list):
+        return [valid(item) for item in value]
+    if isinstance(value, dict):
+        return {valid(k) if isinstance(k, str) else k: valid(v) for k, v in value.items()}
+    return value

@@ -1,6 +1,11 @@
-"""A stored value as a reader sees it: in their language, zone and number format."""
+"""A stored value as a reader sees it: in their language, zone and number format.
+
+A stored value is shown whatever it holds: one this build cannot read (a draft
+from an older build, a row edited by hand) is shown as plain text, never raised.
+"""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,6 +18,7 @@ from core.forms.schema import Field
 from core.i18n import N_, gettext_for
 from core.people import by_handle
 
+log = logging.getLogger(__name__)
 YES, NO = N_("yes"), N_("no")
 
 
@@ -20,11 +26,19 @@ def show(session: Session, field: Field, value, lang: str, tz: str) -> str:
     """One value as text; a table is one line per row."""
     if value is None or value == "" or value == []:
         return "—"
+    try:
+        return _show(session, field, value, lang, tz)
+    except Exception as exc:  # noqa: BLE001 - one odd value must not take a whole card or summary down
+        log.warning("field %s: stored value shown as plain text (%s: %s)", field.id, type(exc).__name__, exc)
+        return plain(value)
+
+
+def _show(session: Session, field: Field, value, lang: str, tz: str) -> str:
     kind = field.type
     if kind == "number":
-        return format_decimal(Decimal(str(value)), locale=lang)
+        return _number(value, lang)
     if kind == "money":
-        return f"{format_decimal(Decimal(value['amount']), locale=lang)} {value['currency']}"
+        return f"{_number(value['amount'], lang)} {value['currency']}"
     if kind == "date":
         return format_date(date.fromisoformat(value), "d MMM y", locale=lang)
     if kind == "datetime":
@@ -33,19 +47,45 @@ def show(session: Session, field: Field, value, lang: str, tz: str) -> str:
         return " – ".join(format_date(date.fromisoformat(value[k]), "d MMM y", locale=lang) for k in ("from", "to"))
     if kind in ("choice", "multi_choice"):
         chosen = value if isinstance(value, list) else [value]
-        return ", ".join(o.label.text(lang) if (o := field.option(v)) else str(v) for v in chosen)
+        return ", ".join(o.label.text(lang) if (o := field.option(v)) else plain(v) for v in chosen)
     if kind == "yes_no":
         return gettext_for(lang)(YES if value else NO)
     if kind == "person":
-        handles = value if isinstance(value, list) else [value]
-        return ", ".join(p.name if (p := by_handle(session, h)) else f"@{h}" for h in handles)
+        return ", ".join(_person(session, h) for h in (value if isinstance(value, list) else [value]))
     if kind == "file":
         return ", ".join(item.get("name") or item.get("file_id", "")[:20] for item in value)
     if kind == "table":
         return "\n".join(" · ".join(show(session, c, row.get(c.id), lang, tz) for c in field.columns) for row in value)
     if kind == "task":
         return f"#{value}"
-    return str(value)
+    return plain(value)
+
+
+def _number(value, lang: str) -> str:
+    """Every digit that was accepted (babel would round to three places)."""
+    if isinstance(value, bool):
+        raise TypeError("a yes/no where a number was stored")
+    return format_decimal(Decimal(str(value)), locale=lang, decimal_quantization=False)
+
+
+def _person(session: Session, handle) -> str:
+    """A member's name; a handle not (or no longer) in the org as @handle."""
+    found = by_handle(session, handle) if isinstance(handle, str) else None  # only text reaches the database
+    return found.name if found else f"@{plain(handle)}"
+
+
+def plain(value, depth: int = 0) -> str:
+    """Any stored JSON as readable text: lists joined with commas, a mapping's values with spaces."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and depth < 3:
+        return ", ".join(plain(item, depth + 1) for item in value)
+    if isinstance(value, dict) and depth < 3:
+        return " ".join(plain(item, depth + 1) for item in value.values())
+    try:
+        return str(value)
+    except ValueError:  # an int too long to print (Python's digit limit)
+        return "…"
 
 
 def shown_fields(session: Session, fields, values: dict, lang: str, tz: str) -> list[dict]:

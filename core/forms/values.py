@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from core.errors import BadInput
 from core.forms import choices, dates, readers
-from core.forms.context import MISSING, Context, counted, is_empty  # noqa: F401  (the package's API)
+from core.forms.context import MISSING, Context, counted, is_empty, valid  # noqa: F401  (the package's API)
 from core.forms.fields import Field
 from core.i18n import N_
 
@@ -24,7 +24,11 @@ NO_MATCH = N_("“%(text)s” doesn't fit %(field)s.")
 BELOW = N_("%(field)s must be at least %(min)s.")
 ABOVE = N_("%(field)s must be at most %(max)s.")
 CURRENCY = N_("%(field)s takes %(allowed)s, not %(currency)s.")
+TOO_LARGE = N_("%(field)s is too large: at most %(max)s digits.")
+TOO_PRECISE = N_("%(field)s takes at most %(max)s digits after the decimal point.")
 TEXT_MAX = {"text": 300, "long_text": 4000}
+# Digits before and after the point: far inside what babel formats (it raises near Decimal's 28).
+DIGITS, PLACES = 15, 6
 
 
 def read_value(ctx: Context, field: Field, text: str):
@@ -34,6 +38,7 @@ def read_value(ctx: Context, field: Field, text: str):
 
 def check_value(ctx: Context, field: Field, value):
     """A value from chat, a modal, a bot or JSON -> checked and stored shape (never trusted as given)."""
+    value = valid(value)  # modal and bot values do not pass through Chat.handle
     return READERS[field.type](ctx, field, value.strip() if isinstance(value, str) else value)
 
 
@@ -80,6 +85,12 @@ def _money(ctx, field, value):
 
 
 def _bounded(field: Field, number: Decimal) -> Decimal:
+    """The number within the field's min and max, and within DIGITS and PLACES."""
+    whole, _point, fraction = format(number, "f").lstrip("-").partition(".")
+    if len(whole.lstrip("0")) > DIGITS:
+        raise BadInput(TOO_LARGE, field=field.label, max=DIGITS)
+    if len(fraction.rstrip("0")) > PLACES:
+        raise BadInput(TOO_PRECISE, field=field.label, max=PLACES)
     if field.min is not None and number < field.min:
         raise BadInput(BELOW, field=field.label, min=format(field.min.normalize(), "f"))
     if field.max is not None and number > field.max:
@@ -106,7 +117,10 @@ def _datetime(ctx, field, value):
             moment = dates.read_datetime(str(value), now=ctx.now, tz=ctx.tz)
     if moment.tzinfo is None:
         raise BadInput(dates.DATETIME, text=str(value)[:40])
-    return moment.astimezone(timezone.utc).isoformat()
+    try:
+        return moment.astimezone(timezone.utc).isoformat()
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first moment in UTC
+        raise BadInput(dates.DATETIME, text=str(value)[:40]) from None
 
 
 def _period(ctx, field, value):
