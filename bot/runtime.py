@@ -5,7 +5,9 @@ step's service answering later, signed like the calls it got); in Telegram's web
 `POST /telegram/webhook` (aiogram's handler, which refuses a request without
 the right secret token), in polling mode aiogram long-polls instead; in
 Slack's HTTP mode `POST /slack/events` (bolt, which verifies every request's
-signature), in Socket Mode the app dials out to Slack instead.
+signature), in Socket Mode the app dials out to Slack instead. Every door
+answers bad input with a 4xx and JSON {"error": …}; the server's limits
+(slow, idle, oversized, too many clients) are bot/http_limits.py's.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.app import App, add_messenger, build_app, org_path
+from bot.http_limits import Limits, application, serve
 from bot.settings import Settings
 from core import scheduler as scheduling
 from core.forms import bots as form_bots
@@ -27,9 +30,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def web_app(app: App) -> web.Application:
+def web_app(app: App, limits: Limits | None = None) -> web.Application:
     """The one web server; platforms add their routes to it."""
-    server = web.Application()
+    server = application(limits or Limits.of(app.settings))
 
     async def healthz(_request: web.Request) -> web.Response:
         with app.store.session() as session:
@@ -48,10 +51,10 @@ def web_app(app: App) -> web.Application:
 
 
 def register_webhook(server: web.Application, dp, bot, secret: str, *, background: bool = True) -> None:
-    """`POST /telegram/webhook`: aiogram's handler answers 401 without the right secret token."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    """`POST /telegram/webhook`: 401 without the right secret token, 400 for a body that is no Update."""
+    from adapters.telegram.webhook import CheckedRequestHandler
 
-    handler = SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=background)
+    handler = CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=background)
     handler.register(server, path=WEBHOOK_PATH)
 
 
@@ -66,10 +69,8 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
         poll = await _start_telegram(settings, app, server, stack, shared) if settings.telegram_bot_token else None
         if settings.slack_bot_token:
             await _start_slack(settings, app, server, stack, shared)
-        runner = web.AppRunner(server)
-        await runner.setup()
+        runner = await serve(server, settings.http_host, settings.http_port, Limits.of(settings))
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         scheduler = scheduling.start(app)
         stack.callback(scheduler.shutdown, wait=False)
         log.warning("teamflow: %s; web server on %s:%s", ", ".join(_modes(settings)), settings.http_host,
@@ -127,7 +128,7 @@ async def _start_slack(settings: Settings, app: App, server: web.Application, st
         handler = await start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
         stack.push_async_callback(handler.close_async)
     else:
-        register_events(server, bolt)
+        register_events(server, bolt, secret, seen=shared.get("seen"))
 
 
 def _modes(settings: Settings) -> list[str]:

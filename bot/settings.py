@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     slack_api_url: Optional[str] = Field(None, alias="SLACK_API_URL")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
     http_port: int = Field(8080, alias="HTTP_PORT", ge=1, le=65535)
+    # The web server's limits against slow and greedy clients (bot/http_limits.py).
+    http_header_timeout: float = Field(5.0, alias="HTTP_HEADER_TIMEOUT", gt=0, le=3600)
+    http_body_timeout: float = Field(10.0, alias="HTTP_BODY_TIMEOUT", gt=0, le=3600)
+    http_max_connections: int = Field(500, alias="HTTP_MAX_CONNECTIONS", ge=1, le=100_000)
+    http_max_body_bytes: int = Field(1024 * 1024, alias="HTTP_MAX_BODY_BYTES", ge=1024, le=100 * 1024 * 1024)
     redis_url: Optional[str] = Field(None, alias="REDIS_URL")
 
     @field_validator("database_url")

@@ -55,7 +55,7 @@ class SlackHarness:
                                               api_url=self.fake.url, limiter=RateLimiter(scale=self.scale))
         add_messenger(self.app, self.slack)
         server = web.Application()
-        register_events(server, self.bolt)
+        register_events(server, self.bolt, fake_slack.SIGNING_SECRET)
         self.http = TestClient(TestServer(server, host="127.0.0.1"))
         await self.http.start_server()
         return self
@@ -143,7 +143,8 @@ class SlackHarness:
         """Type into the modal's one field and press Submit."""
         block = next(b for b in view["blocks"] if b["type"] == "input")
         values = {block["block_id"]: {block["element"]["action_id"]: text}}
-        return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values))
+        return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values,
+                                                                  trigger_id=self.fake.issue_trigger(self.users[who][0])))
 
     async def fill(self, who: str, view: dict, answers: dict[str, Any]) -> Reply:
         """Fill a form's modal as a person would (by field id: text typed, an option picked by its label or
@@ -155,7 +156,8 @@ class SlackHarness:
                 element = block["element"]
                 state = self._state(element, answers[field]) if field in answers else self._empty(element)
                 values[block["block_id"]] = {element["action_id"]: state}
-        return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values))
+        return await self.post_payload(fake_slack.view_submission(self.users[who][0], who, view, values,
+                                                                  trigger_id=self.fake.issue_trigger(self.users[who][0])))
 
     def _state(self, element: dict, answer: Any) -> dict:
         kind = element["type"]

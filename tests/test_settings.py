@@ -22,6 +22,8 @@ PRODUCT_VARIABLES = [
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
     "HTTP_HOST", "HTTP_PORT", "REDIS_URL",
 ]
+# Beyond PRODUCT.md's table: the web server's limits, documented in the README and .env.example.
+SERVER_LIMITS = ["HTTP_HEADER_TIMEOUT", "HTTP_BODY_TIMEOUT", "HTTP_MAX_CONNECTIONS", "HTTP_MAX_BODY_BYTES"]
 
 
 def product_variables() -> list[str]:
@@ -55,7 +57,7 @@ def test_product_table_lists_the_17_variables():
 
 
 def test_every_product_variable_is_a_settings_field():
-    assert sorted(product_variables()) == ALIASES
+    assert sorted(product_variables() + SERVER_LIMITS) == ALIASES
 
 
 def test_defaults_match_product_md():
@@ -72,6 +74,8 @@ def test_defaults_match_product_md():
     assert settings.slack_app_token is None
     assert settings.slack_api_url is None                 # Slack's own
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
+    assert (settings.http_header_timeout, settings.http_body_timeout) == (5.0, 10.0)
+    assert (settings.http_max_connections, settings.http_max_body_bytes) == (500, 1024 * 1024)
     assert settings.redis_url is None
     assert settings.platforms == []                      # no credentials: the console
 
@@ -111,6 +115,10 @@ GOOD_VALUES = [
     ("HTTP_HOST", "0.0.0.0", "http_host", "0.0.0.0"),
     ("HTTP_PORT", "9090", "http_port", 9090),
     ("REDIS_URL", "redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0"),
+    ("HTTP_HEADER_TIMEOUT", "2.5", "http_header_timeout", 2.5),
+    ("HTTP_BODY_TIMEOUT", "30", "http_body_timeout", 30.0),
+    ("HTTP_MAX_CONNECTIONS", "64", "http_max_connections", 64),
+    ("HTTP_MAX_BODY_BYTES", "65536", "http_max_body_bytes", 65536),
 ]
 
 
@@ -195,6 +203,8 @@ BAD_VALUES = [
     ("TELEGRAM_API_URL", "ftp://x", "must be an http(s) URL"),
     ("HTTP_PORT", "70000", "less than or equal to 65535"),
     ("REDIS_URL", "http://x", "must be a redis:// URL"),
+    ("HTTP_HEADER_TIMEOUT", "0", "greater than 0"),
+    ("HTTP_MAX_CONNECTIONS", "0", "greater than or equal to 1"),
 ]
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 from adapters.console.session import ConsoleSession
 from core import scheduler as scheduling
 
+log = logging.getLogger(__name__)
 BANNER = """Teamflow console. You are {name} (@{handle}).
 Type /help for commands, a number to tap a button, `reply #42 text` to reply to a card,
 /as <person> to become someone else, /quit to leave."""
@@ -29,9 +31,17 @@ async def run_console(app, messenger, handle: str | None = None, stdin=None, std
                 break
             if line.strip():
                 print(chat.type(line) + "\n", file=stdout, flush=True)
-                await app.delivery.drain()
+                await _deliver(app)
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def _deliver(app) -> None:
+    """Print what the line caused; a failed delivery is logged, the outbox keeps it for later."""
+    try:
+        await app.delivery.drain()
+    except Exception:  # noqa: BLE001 - the terminal goes on
+        log.exception("console: delivering notices failed")
 
 
 def _read(stdin, stdout, chat: ConsoleSession) -> str | None:

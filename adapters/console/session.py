@@ -6,6 +6,7 @@ both drive it.
 """
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from core.i18n import gettext_for, normalize, N_
 from core.messages import CANCELLED, FILLING, PROMPTS, Button, Message
 from core.models import Person
 
+log = logging.getLogger(__name__)
 AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 REPLY = re.compile(r"^reply\s+#?(\d{1,12})\s+(.+)$", re.IGNORECASE | re.DOTALL)
 # A terminal cannot send files: `/file <name>` stands for sending one (to answer a form's file
@@ -77,7 +79,15 @@ class ConsoleSession:
     # ----- typing ------------------------------------------------------------
 
     def type(self, line: str) -> str:
-        """Handle one typed line as the current person; return what they see."""
+        """Handle one typed line as the current person; return what they see. A line whose
+        handling fails is logged and answered with an apology; the terminal goes on."""
+        try:
+            return self._type(line)
+        except Exception:  # noqa: BLE001 - one bad line must never end the chat
+            log.exception("console: handling %r as %s failed", line[:500], self.actor.handle if self.actor else None)
+            return self.app.chat.trouble(self.actor.id if self.actor else None).text
+
+    def _type(self, line: str) -> str:
         line = line.rstrip("\n")
         switch = AS_COMMAND.match(line.strip())
         if switch:

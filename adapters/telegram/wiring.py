@@ -8,6 +8,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
+from adapters.telegram import errors
 from adapters.telegram.handlers import routers
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.middleware import DedupeUpdates, ResolveMember
@@ -46,6 +47,7 @@ def make_dispatcher(app, telegram: TelegramMessenger, bot_username: str, *,
     dp.message.outer_middleware(member)
     dp.callback_query.outer_middleware(member)
     dp.include_routers(*routers())
+    errors.register(dp)
     return dp
 
 

@@ -83,20 +83,17 @@ def give_up(walk: Walk, row: RequestStep, reason: str) -> None:
 def handle_callback(store, body: bytes, signature: str | None, *, now: datetime) -> tuple[int, dict]:
     """The endpoint a bot step's service calls later: POST {"step": <id>, "decision": …} signed
     with the form's secret. Returns (HTTP status, JSON body) for the web server to send: 400 not
-    JSON with a step id, 404 no such bot step, 401 bad signature, 409 the step no longer waits
-    (decided, or given up), 422 a bad answer (recorded), 200 done."""
-    try:
-        answer = json.loads(body)
-        step_id = int(answer["step"])
-    except (ValueError, KeyError, TypeError):
+    JSON with a step id, 401 no such bot step or a bad signature (the same answer, so step ids
+    cannot be probed without a secret), 409 the step no longer waits (decided, or given up),
+    422 a bad answer (recorded), 200 done."""
+    answer, step_id = _read(body)
+    if step_id is None:
         return 400, {"error": "the body must be JSON with the step's id: {\"step\": 17, \"decision\": …}"}
-    if not 0 < step_id < 2 ** 31:  # beyond the id column (PostgreSQL would refuse the comparison)
-        return 404, {"error": f"no bot step {step_id}"}
     with store.session() as session:
-        row = session.exec(select(RequestStep).where(RequestStep.id == step_id).with_for_update()).first()
-        if row is None or row.kind != "bot":
-            return 404, {"error": f"no bot step {step_id}"}
-        walk = _walk(session, row, now)
+        row = None
+        if 0 < step_id < 2 ** 31:  # beyond the id column PostgreSQL would refuse the comparison
+            row = session.exec(select(RequestStep).where(RequestStep.id == step_id).with_for_update()).first()
+        walk = _walk(session, row, now) if row is not None and row.kind == "bot" else None
         if walk is None or not verify(secret_of(walk.form), body, signature):
             return 401, {"error": "unknown step or bad signature"}
         if row.state not in ("waiting", "calling"):
@@ -107,6 +104,21 @@ def handle_callback(store, body: bytes, signature: str | None, *, now: datetime)
             give_up(walk, row, f"bad callback: {exc}")
             return 422, {"error": str(exc)}
         return 200, {"ok": True, "decision": decision, "request": walk.request.state}
+
+
+def _read(body: bytes) -> tuple[dict | None, int | None]:
+    """The answer and its step id, or (…, None) when the body is not one: the id is a whole
+    number or its digits (a float like 1e400 or a bool is not)."""
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):
+        return None, None
+    step = answer.get("step") if isinstance(answer, dict) else None
+    if isinstance(step, str) and step.isascii() and step.isdigit() and len(step) < 20:
+        step = int(step)
+    if not isinstance(step, int) or isinstance(step, bool):
+        return answer, None
+    return answer, step
 
 
 def _walk(session: Session, row: RequestStep, now: datetime) -> Walk | None:

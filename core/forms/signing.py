@@ -28,8 +28,10 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def verify(secret: str | None, body: bytes, signature: str | None) -> bool:
-    """Constant-time check of a signature; no secret means nothing verifies."""
-    return bool(secret) and hmac.compare_digest(sign(secret, body), (signature or "").strip())
+    """Constant-time check of a signature; no secret means nothing verifies, and
+    a header of any odd text (non-ASCII included) is simply a wrong signature."""
+    given = (signature or "").strip().encode("utf-8", "surrogateescape")
+    return bool(secret) and hmac.compare_digest(sign(secret, body).encode("ascii"), given)
 
 
 def secret_of(form: Form, environ: Mapping[str, str] = os.environ) -> str | None:

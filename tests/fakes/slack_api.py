@@ -437,15 +437,17 @@ def block_actions(user_id: str, user_name: str, *, message: dict | None, action:
     return payload
 
 
-def view_submission(user_id: str, user_name: str, view: dict, values: dict[str, dict[str, Any]]) -> dict:
+def view_submission(user_id: str, user_name: str, view: dict, values: dict[str, dict[str, Any]], *,
+                    trigger_id: str = "unused") -> dict:
     """A modal's Submit: the view as opened, with what was typed in `state.values` (text, or an element's
-    whole state such as {"type": "static_select", "selected_option": …})."""
+    whole state such as {"type": "static_select", "selected_option": …}). Slack gives every submission
+    a trigger_id of its own, so two presses of Submit are never the same signed bytes."""
     state = {block: {action: value if isinstance(value, dict) else {"type": "plain_text_input", "value": value}
                      for action, value in fields.items()}
              for block, fields in values.items()}
     return {
         "type": "view_submission", "team": TEAM, "api_app_id": APP_ID, "token": "verification-token-unused",
-        "trigger_id": "unused",
+        "trigger_id": trigger_id,
         "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": TEAM["id"]},
         "view": {"id": "V0MODAL", "team_id": TEAM["id"], **view, "state": {"values": state}, "hash": "h-1",
                  "app_id": APP_ID, "bot_id": BOT_ID},

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.errors import guarded
 from adapters.slack.listeners.actions.task_buttons import on_tap
 from adapters.slack.values import ACTION_ID
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ACTION_ID)(on_tap)
+    app.action(ACTION_ID)(guarded(on_tap))

@@ -5,6 +5,7 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.errors import guarded
 from adapters.slack.listeners.commands.task_commands import on_command
 
 # The commands manifest.yaml declares (a test keeps the two in step). Slack keeps
@@ -19,4 +20,4 @@ COMMANDS = (
 
 def register(app: AsyncApp) -> None:
     """Any slash command of ours goes to the one handler (the core knows the words)."""
-    app.command(re.compile(r"^/[a-z_]{1,32}$"))(on_command)
+    app.command(re.compile(r"^/[a-z_]{1,32}$"))(guarded(on_command))
