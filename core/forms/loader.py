@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode
 
-from core.forms.nodes import Problem, line
+from core.forms.nodes import Problem, compose, line
 from core.forms.parse_fields import ID
 from core.forms.parse_route import RouteReader
 from core.forms.schema import Form, Label
@@ -29,7 +29,7 @@ def parse_form(text: str, file: str = "<form>") -> tuple[Form | None, list[Probl
     """A form from YAML text: (form, problems). The form is None only when it cannot be read at all;
     a form with problems must not be used (see `check_form`)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(file, mark.line + 1 if mark else 0, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
