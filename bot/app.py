@@ -16,6 +16,7 @@ from core.outbox import Delivery, Messenger
 from core.people import Defaults
 from core.render import Templates
 from core.store import Store
+from core.task_handlers import Platforms
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,9 @@ def build_app(
             sync_org(session, org, now=clock())
     defaults = Defaults(org.timezone, org.language) if org else Defaults(settings.timezone, settings.language)
     templates = Templates()
-    chat = Chat(store, templates, defaults, clock)
     roles = {r for p in org.people for r in p.roles} if org else None
     forms = load_forms(extra_dir=settings.forms_dir, roles=roles, people={p.handle for p in org.people} if org else None)
-    chat.forms = forms
+    chat = Chat(store, templates, defaults, clock, forms=forms, platforms=Platforms())
     delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), [], clock)
     app = App(settings, store, defaults, templates, chat, delivery, clock, org, [], forms)
     for messenger in messengers:
@@ -75,7 +75,7 @@ def add_messenger(app: App, messenger: Messenger) -> None:
     app.messengers.append(messenger)
     if messenger not in app.delivery.messengers:
         app.delivery.messengers.append(messenger)
-    app.chat.channels = announcement_channels(app.org, app.messengers)
+    app.chat.platforms.channels[:] = announcement_channels(app.org, app.messengers)
 
 
 def announcement_channels(org: Org | None, messengers: Sequence[Messenger]) -> list[tuple[str, str]]:

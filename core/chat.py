@@ -1,32 +1,37 @@
-"""The chat: the same words on every platform.
+"""The chat: the same words on every platform, read into commands.
 
 An adapter hands over who spoke (a resolved person id) and what they typed;
-`Chat.handle` parses it, runs one use case in one unit of work, and returns
-the answer rendered for that person's language and platform. Refusals come
-back as messages too; they change nothing because the transaction rolls back.
+`Chat.handle` hands the line to the bus as TypedText, whose handler reads it
+into a typed command (core/commands.py) inside the same unit of work (a time
+is read in the person's zone) and runs that command's handler. The answer is
+rendered for that person's language and platform. Refusals come back as
+messages too; they change nothing because the transaction rolls back.
 """
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import Callable
 
 from sqlmodel import Session, select
 
-from core import announcements, cards, chat_forms, invites, queries, recurring, tasks
+from core import cards, chat_forms, invites, task_handlers
+from core import commands as c
+from core.bus import Actor, Bus, UnitOfWork
 from core.clock import Clock
-from core.commands import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
 from core.errors import BadInput, Refusal
-from core.forms import notices as forms_notices
 from core.forms.context import valid_text
 from core.i18n import N_, gettext_for, normalize
 from core.messages import CANCELLED, PROMPTS, SOMETHING_WRONG, STALE_BUTTON, Message
 from core.models import Person
-from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
+from core.parsing import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
+from core.people import Defaults, language_of
+from core.presenter import Presenter
 from core.render import Templates, refusal_text
+from core.task_handlers import Platforms
+from core.tasks import TEXT_EMPTY
 from core.timeparse import parse_when
-from core.views import Reader, card_buttons, history_view, task_view, when
+from core.views import Reader
 
 log = logging.getLogger(__name__)
 INPUT_MAX = 12000
@@ -34,52 +39,49 @@ TOO_LONG = N_("That message is %(length)s characters long; I read at most %(max)
 UNKNOWN_COMMAND = N_("I don't know /%(name)s. Type /help to see what I can do.")
 NOT_A_COMMAND = N_("I work with commands. Type /help to see them, or /task to create a task.")
 ANNOUNCE_CLOSE = re.compile(r"^close\s+#?(\d{1,12})$", re.IGNORECASE)
+RECURRING_STOP = re.compile(r"^stop\s+#?(\d{1,12})$", re.IGNORECASE)
 TASK_REF = re.compile(r"(?<![\w&])#(\d{1,9})\b")
+ASSIGN_WHOM = N_("Say whom to give it to: /assign 42 @olga")
+LINK_TWO = N_("Name two tasks: /link 42 43")
 
 
 class Chat:
     """Text in, rendered answer out, for one person on one platform."""
 
-    def __init__(self, store, templates: Templates, defaults: Defaults, clock: Clock) -> None:
+    def __init__(self, store, templates: Templates, defaults: Defaults, clock: Clock, *, forms=None,
+                 platforms: Platforms | None = None) -> None:
         self.store, self.templates, self.defaults, self.clock = store, templates, defaults, clock
-        self.handlers: dict[str, Callable] = {
-            "task": self._task, "tasks": self._tasks, "board": self._board, "show": self._show,
-            "done": self._done, "reopen": self._reopen, "assign": self._assign, "take": self._take,
-            "due": self._due, "snooze": self._snooze, "comment": self._comment, "attach": self._attach,
-            "link": self._link, "watch": self._watch, "settings": self._settings, "help": self._help,
-            "start": self._help, "invite": self._invite, "announce": self._announce, "rsvp": self._rsvp,
-            "recurring": self._recurring,
-        }
-        # The forms people fill in chat (core.forms.Forms), set by the composition root.
-        self.forms = None
-        chat_forms.register(self)
-        # Where announcements go: (platform, chat id) of every running platform's
-        # announcement channels, set by the composition root.
-        self.channels: list[tuple[str, str]] = []
-        # How each platform turns an invite code into something to share.
-        self.invite_links: dict[str, Callable[[str], str]] = {}
+        self.forms = forms  # the forms people fill in chat (core.forms.Forms)
+        self.platforms = platforms or Platforms()
+        self.present = Presenter(templates, clock)
+        # Commands still read from their words by the form dialogs (core/chat_forms.py).
+        self.form_words: dict[str, Callable] = chat_forms.handlers(self)
+        self.bus = Bus(store, clock, defaults, {
+            **task_handlers.handlers(self.present, self.platforms, defaults),
+            c.TypedText: self._typed_text,
+        })
+
+    def words(self) -> set[str]:
+        """Every command name the chat understands (help, menus and manifests name these)."""
+        return set(READERS) | set(self.form_words)
 
     # ----- entry points ----------------------------------------------------
 
     def handle(self, person_id: int, text: str, platform: str = "plain") -> Message:
         """Answer one line typed by a person."""
         text = valid_text(text or "")  # once, here: every platform's text comes in through this door
-        return self._guard(person_id, platform, lambda s, r: self._dispatch(s, r, text))
+        return self.bus.handle(c.TypedText(text), Actor(person_id, platform)).reply
 
     def reply_to_card(self, person_id: int, task_id: int, text: str, platform: str = "plain") -> Message:
         """A reply to a task's card is a comment on that task."""
-        return self.handle(person_id, f"/comment {task_id} {text}", platform)
+        return self.bus.handle(c.CommentTask(task_id, valid_text(text)), Actor(person_id, platform)).reply
 
     def attach_file(self, person_id: int, task_id: int, platform: str, *, file_id: str, name: str | None,
                     mime_type: str | None, size: int | None) -> Message:
         """A file sent as a reply to a card is attached to its task."""
         name = valid_text(name) if name else name
-
-        def work(session, reader):
-            out = tasks.attach_file(session, person_id, task_id, platform=platform, file_id=file_id, name=name,
-                                    mime_type=mime_type, size=size, now=self.clock())
-            return self.card(session, out.task, reader, self._headline(reader, N_("File attached to #%(id)s."), id=task_id))
-        return self._guard(person_id, platform, work)
+        command = c.AttachFile(task_id, file_id, name, mime_type, size)
+        return self.bus.handle(command, Actor(person_id, platform)).reply
 
     def send_file(self, person_id: int, platform: str, *, file_id: str, name: str | None, mime_type: str | None,
                   size: int | None) -> Message:
@@ -96,9 +98,7 @@ class Chat:
 
     def show_card(self, person_id: int, task_id: int, platform: str) -> Message:
         """The card alone (no headline), as a tapped message is redrawn."""
-        def work(session, reader):
-            return self.card(session, tasks.visible_task(session, reader.person, task_id), reader)
-        return self._guard(person_id, platform, work)
+        return self.bus.handle(c.ShowTask(task_id, history=False), Actor(person_id, platform)).reply
 
     def join(self, code: str, platform: str, *, name: str, language: str | None, handle_hint: str | None,
              **identity) -> tuple[int | None, Message]:
@@ -110,7 +110,8 @@ class Chat:
                 person = invites.accept_invite(session, code, name=name, now=self.clock(), handle_hint=handle_hint,
                                                platform_language=normalize(language, "") or None, **identity)
                 reader = self.reader(session, person.id, platform)
-                return person.id, self._help(session, reader, Command("help"))
+                return person.id, task_handlers.help_page(self.present, UnitOfWork(session, reader, self.clock(),
+                                                                                    None), c.Help())
         except Refusal as exc:
             return None, Message(text=refusal_text(exc, lang, platform), kind="refusal")
 
@@ -145,6 +146,7 @@ class Chat:
         return Message(text=self.say(person_id, CANCELLED), kind="text")
 
     def _guard(self, person_id: int, platform: str, work) -> Message:
+        """Run `work(session, reader)` in one unit of work; a Refusal is the answer and changes nothing."""
         try:
             with self.store.session() as session:
                 return work(session, self.reader(session, person_id, platform))
@@ -169,190 +171,121 @@ class Chat:
 
     def reader(self, session: Session, person_id: int, platform: str = "plain") -> Reader:
         """The acting member, with their language, zone and platform."""
-        person = get_active(session, person_id)
-        return Reader(person, language_of(person, self.defaults), timezone_of(person, self.defaults), platform)
+        return self.bus.reader(session, Actor(person_id, platform))
 
     def _lang_of(self, person_id: int) -> str:
-        with self.store.session() as session:
-            person = session.get(Person, person_id)
-        return language_of(person, self.defaults) if person else normalize(self.defaults.language)
+        return self.bus.language(person_id)
 
     def render(self, template_name: str, reader: Reader, **ctx) -> str:
-        return self.templates.render(template_name, reader.lang, reader.platform, **ctx)
+        return self.present.render(template_name, reader, **ctx)
 
-    # ----- dispatch ------------------------------------------------------------
+    def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
+        """A task's card for this reader (core/presenter.py)."""
+        return self.present.card(session, task, reader, headline, history)
 
-    def _dispatch(self, session: Session, reader: Reader, text: str) -> Message:
+    def _headline(self, reader: Reader, msgid: str, **params) -> str:
+        return self.present.headline(reader, msgid, **params)
+
+    # ----- typed text --------------------------------------------------------
+
+    def _typed_text(self, uow: UnitOfWork, typed: c.TypedText) -> Message:
+        """A line read into a command and run; plain text answers an open form, or names a task."""
+        text = typed.text
         if len(text) > INPUT_MAX:
             raise BadInput(TOO_LONG, length=len(text), max=INPUT_MAX)
         text = text.replace("\x00", "")  # no chat sends NUL, and PostgreSQL refuses it in text
         command = parse_command(text)
         if command is None:
-            answered = chat_forms.answer_draft(self, session, reader, text)
+            answered = chat_forms.answer_draft(self, uow.session, uow.reader, text)
             if answered is not None:
                 return answered
             ref = TASK_REF.search(text)
             if ref:
-                return self._show(session, reader, Command("show", ref.group(1)))
+                return uow.dispatch(c.ShowTask(int(ref.group(1))))
             raise BadInput(NOT_A_COMMAND)
-        handler = self.handlers.get(command.name)
-        if handler is None:
+        read = READERS.get(command.name)
+        if read is not None:
+            return uow.dispatch(read(uow, command.args))
+        legacy = self.form_words.get(command.name)
+        if legacy is None:
             raise BadInput(UNKNOWN_COMMAND, name=command.name[:32])
-        return handler(session, reader, command)
+        return legacy(uow.session, uow.reader, command)
 
-    # ----- handlers: each parses its arguments and calls one use case -----------
 
-    def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
-        """A task's card for this reader, with the buttons they may use; a request's shows its form and route."""
-        if chat_forms.is_request(session, task.id):
-            return forms_notices.card(self, session, task, reader, headline=headline,
-                                      history=history_view(session, task, reader) if history else None)
-        now = self.clock()
-        text = self.render(
-            "card", reader, t=task_view(session, task, reader, now), headline=headline,
-            history=history_view(session, task, reader) if history else None,
-        )
-        return Message(text=text, buttons=card_buttons(task, reader), task_id=task.id, kind="card")
+# ----- reading each command's words ---------------------------------------------
 
-    def _headline(self, reader: Reader, msgid: str, **params) -> str:
-        return gettext_for(reader.lang)(msgid, **params)
 
-    def _task(self, session, reader, cmd):
-        args = parse_task_args(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
-        people = [resolve_mention(session, h) for h in args.mentions]
-        assignee, watchers = (people[0].id if people else None), tuple(p.id for p in people[1:])
-        if args.repeat is not None:
-            made, out = recurring.create(session, reader.person.id, args.title, recurring.parse_rule(args.repeat),
-                                         tz=reader.tz, now=self.clock(), assignee_id=assignee, watcher_ids=watchers,
-                                         description=args.description)
-            headline = self._headline(reader, N_("Task #%(id)s created; it repeats (repetition #%(rid)s)."),
-                                      id=out.task.id, rid=made.id)
-            return self.card(session, out.task, reader, headline)
-        out = tasks.create_task(
-            session, reader.person.id, args.title, now=self.clock(), assignee_id=assignee,
-            watcher_ids_=watchers, due_at=args.due, description=args.description,
-        )
-        return self.card(session, out.task, reader, self._headline(reader, N_("Task #%(id)s created."), id=out.task.id))
+def _time_reader(uow: UnitOfWork):
+    return lambda when: parse_when(when, now=uow.now, tz=uow.reader.tz)
 
-    def _recurring(self, session, reader, cmd):
-        stopping = re.match(r"^stop\s+#?(\d{1,12})$", cmd.args.strip(), re.IGNORECASE)
-        if stopping:
-            made = recurring.stop(session, reader.person.id, int(stopping.group(1)))
-            return Message(text=self._headline(reader, N_("Repetition #%(id)s stopped."), id=made.id), kind="text")
-        rows = [{"id": r.id, "title": r.title, "next": when(r.next_at, reader)}
-                for r in recurring.mine(session, reader.person.id)]
-        return Message(text=self.render("recurring", reader, rows=rows), kind="text")
 
-    def _tasks(self, session, reader, cmd):
-        scope = cmd.args.strip().lower() or "mine"
-        found = queries.list_tasks(session, reader.person.id, scope, now=self.clock())
-        views = [task_view(session, t, reader, self.clock()) for t in found]
-        text = self.render("task_list", reader, tasks=views, scope=scope, limit=queries.LIST_LIMIT)
-        buttons = [[replace(b, label=f"#{t.id} {b.label}") for b in card_buttons(t, reader)[0]
-                    if b.action in ("done", "take")] for t in found]
-        return Message(text=text, buttons=[row for row in buttons if row], kind="list")
+def read_task(uow: UnitOfWork, args: str) -> c.CreateTask:
+    """`/task Title @assignee @watcher by tomorrow 15:00` (or `every monday 10:00`), a description below."""
+    found = parse_task_args(args, _time_reader(uow))
+    return c.CreateTask(found.title, found.mentions[0] if found.mentions else None, tuple(found.mentions[1:]),
+                        found.due, found.description, found.repeat)
 
-    def _board(self, session, reader, cmd):
-        columns = queries.board(session, reader.person.id, now=self.clock())
-        view = [
-            {"column": column.value, "count": count, "tasks": [task_view(session, t, reader, self.clock()) for t in shown]}
-            for column, (count, shown) in columns.items()
-        ]
-        return Message(text=self.render("board", reader, columns=view), kind="board")
 
-    def _show(self, session, reader, cmd):
-        task = tasks.visible_task(session, reader.person, parse_id(cmd.args))
-        return self.card(session, task, reader, history=True)
+def read_assign(uow: UnitOfWork, args: str) -> c.AssignTask:
+    task_id, rest = split_id(args, ASSIGN_WHOM)
+    handle = rest.strip().lstrip("@").split()[0] if rest.strip() else ""
+    if not handle:
+        raise BadInput(ASSIGN_WHOM)
+    return c.AssignTask(task_id, handle)
 
-    def _simple(self, session, reader, cmd, use_case, headline: str):
-        out = use_case(session, reader.person.id, parse_id(cmd.args), now=self.clock())
-        return self.card(session, out.task, reader, self._headline(reader, headline, id=out.task.id))
 
-    def _done(self, session, reader, cmd):
-        return self._simple(session, reader, cmd, tasks.close, N_("Task #%(id)s is done."))
+def read_link(uow: UnitOfWork, args: str) -> c.LinkTasks:
+    task_id, rest = split_id(args, LINK_TWO)
+    return c.LinkTasks(task_id, parse_id(rest, LINK_TWO))
 
-    def _reopen(self, session, reader, cmd):
-        return self._simple(session, reader, cmd, tasks.reopen, N_("Task #%(id)s is open again."))
 
-    def _take(self, session, reader, cmd):
-        return self._simple(session, reader, cmd, tasks.take, N_("Task #%(id)s is yours now."))
+def read_recurring(uow: UnitOfWork, args: str) -> c.Command:
+    stopping = RECURRING_STOP.match(args.strip())
+    return c.StopRecurring(int(stopping.group(1))) if stopping else c.ListRecurring()
 
-    def _watch(self, session, reader, cmd):
-        return self._simple(session, reader, cmd, tasks.watch, N_("You are watching task #%(id)s."))
 
-    def _assign(self, session, reader, cmd):
-        task_id, rest = split_id(cmd.args, N_("Say whom to give it to: /assign 42 @olga"))
-        handle = rest.strip().lstrip("@").split()[0] if rest.strip() else ""
-        if not handle:
-            raise BadInput(N_("Say whom to give it to: /assign 42 @olga"))
-        person = resolve_mention(session, handle)
-        out = tasks.assign(session, reader.person.id, task_id, person.id, now=self.clock())
-        return self.card(session, out.task, reader,
-                         self._headline(reader, N_("Task #%(id)s is now %(name)s's."), id=task_id, name=person.name))
+def read_announce(uow: UnitOfWork, args: str) -> c.Command:
+    closing = ANNOUNCE_CLOSE.match(args)
+    if closing:
+        return c.CloseAnnouncement(int(closing.group(1)))
+    text, post_at = parse_announcement(args, _time_reader(uow))
+    return c.Announce(text, post_at)
 
-    def _due(self, session, reader, cmd):
-        task_id, when = split_id(cmd.args, N_("Say when: /due 42 tomorrow 15:00"))
-        due = parse_when(when, now=self.clock(), tz=reader.tz)
-        out = tasks.set_due(session, reader.person.id, task_id, due, now=self.clock())
-        return self.card(session, out.task, reader, self._headline(reader, N_("New deadline for #%(id)s."), id=task_id))
 
-    def _snooze(self, session, reader, cmd):
-        task_id, when = split_id(cmd.args, N_("Say until when: /snooze 42 in 2 hours"))
-        until = parse_when(when, now=self.clock(), tz=reader.tz)
-        out = tasks.snooze(session, reader.person.id, task_id, until, now=self.clock())
-        return self.card(session, out.task, reader, self._headline(reader, N_("I'll remind you about #%(id)s later."), id=task_id))
+def read_rsvp(uow: UnitOfWork, args: str) -> c.Rsvp:
+    from core.announcements import BAD_ANSWER
 
-    def _comment(self, session, reader, cmd):
-        task_id, body = split_id(cmd.args, tasks.TEXT_EMPTY)
-        out = tasks.comment(session, reader.person.id, task_id, body, now=self.clock())
-        return self.card(session, out.task, reader, self._headline(reader, N_("Comment added to #%(id)s."), id=task_id))
+    parts = args.split()
+    if len(parts) != 2:
+        raise BadInput(BAD_ANSWER)
+    return c.Rsvp(parse_id(parts[0], BAD_ANSWER), parts[1].lower())
 
-    def _attach(self, session, reader, cmd):
-        task_id, url = split_id(cmd.args, N_("Send the link after the number: /attach 42 https://example.com/file"))
-        out = tasks.attach_link(session, reader.person.id, task_id, url, now=self.clock())
-        return self.card(session, out.task, reader, self._headline(reader, N_("Link attached to #%(id)s."), id=task_id))
 
-    def _link(self, session, reader, cmd):
-        task_id, rest = split_id(cmd.args, N_("Name two tasks: /link 42 43"))
-        other = parse_id(rest, N_("Name two tasks: /link 42 43"))
-        out = tasks.link(session, reader.person.id, task_id, other, now=self.clock())
-        return self.card(session, out.task, reader,
-                         self._headline(reader, N_("#%(id)s and #%(other)s are linked."), id=task_id, other=other))
+def _rest(msgid: str, build):
+    """A reader for `/name <task> <rest>`: the rest must be there."""
+    return lambda uow, args: build(*split_id(args, msgid))
 
-    def _settings(self, session, reader, cmd):
-        from core.settings_cmd import apply_settings
 
-        reader = apply_settings(session, reader, cmd.args, self.defaults)
-        return Message(text=self.render("settings", reader, lang=reader.lang, tz=reader.tz), kind="text")
-
-    def _announce(self, session, reader, cmd):
-        closing = ANNOUNCE_CLOSE.match(cmd.args)
-        if closing:
-            done = announcements.close(session, reader.person.id, int(closing.group(1)), now=self.clock())
-            return Message(text=self._headline(reader, N_("Announcement #%(id)s is closed."), id=done.id), kind="text")
-        text, post_at = parse_announcement(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
-        made = announcements.create(session, reader.person.id, text, channels=self.channels, now=self.clock(),
-                                    post_at=post_at)
-        if post_at is None:
-            return Message(text=self._headline(reader, N_("Announcement #%(id)s is posted to %(n)s channel(s)."),
-                                               id=made.id, n=len(self.channels)), kind="text")
-        return Message(text=self._headline(reader, N_("Announcement #%(id)s will be posted on %(when)s."),
-                                           id=made.id, when=when(post_at, reader)), kind="text")
-
-    def _rsvp(self, session, reader, cmd):
-        parts = cmd.args.split()
-        if len(parts) != 2:
-            raise BadInput(announcements.BAD_ANSWER)
-        made = announcements.answer(session, reader.person.id, parse_id(parts[0], announcements.BAD_ANSWER),
-                                    parts[1].lower(), now=self.clock())
-        msgid = N_("You're in: #%(id)s.") if parts[1].lower() == "in" else N_("Noted, you can't make it: #%(id)s.")
-        return Message(text=self._headline(reader, msgid, id=made.id), kind="text")
-
-    def _invite(self, session, reader, cmd):
-        invite = invites.create_invite(session, reader.person.id, now=self.clock())
-        link = self.invite_links.get(reader.platform, lambda code: f"/start {code}")(invite.code)
-        return Message(text=self.render("invite", reader, link=link, days=invites.VALID_FOR.days), kind="text")
-
-    def _help(self, session, reader, cmd):
-        return Message(text=self.render("help", reader, name=reader.person.name), kind="text")
-
+READERS: dict[str, Callable[[UnitOfWork, str], c.Command]] = {
+    "task": read_task,
+    "tasks": lambda uow, args: c.ListTasks(args.strip().lower() or "mine"),
+    "board": lambda uow, args: c.ShowBoard(),
+    "show": lambda uow, args: c.ShowTask(parse_id(args)),
+    "done": lambda uow, args: c.CloseTask(parse_id(args)),
+    "reopen": lambda uow, args: c.ReopenTask(parse_id(args)),
+    "take": lambda uow, args: c.TakeTask(parse_id(args)),
+    "watch": lambda uow, args: c.WatchTask(parse_id(args)),
+    "assign": read_assign,
+    "due": _rest(N_("Say when: /due 42 tomorrow 15:00"), c.SetDue),
+    "snooze": _rest(N_("Say until when: /snooze 42 in 2 hours"), c.SnoozeTask),
+    "comment": _rest(TEXT_EMPTY, c.CommentTask),
+    "attach": _rest(N_("Send the link after the number: /attach 42 https://example.com/file"), c.AttachLink),
+    "link": read_link,
+    "recurring": read_recurring,
+    "announce": read_announce,
+    "rsvp": read_rsvp,
+    "settings": lambda uow, args: c.ChangeSettings(args),
+    "invite": lambda uow, args: c.Invite(),
+    "help": lambda uow, args: c.Help(),
+    "start": lambda uow, args: c.Help(),
+}

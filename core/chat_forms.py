@@ -1,6 +1,6 @@
 """The chat side of forms and approvals: /form, /escalate, /approvals and the step commands.
 
-Registered into `Chat.handlers` by `register`; the same words on every platform.
+Given to `Chat` by `handlers`; the same words on every platform.
 A form is filled field by field: the draft lives in the database (one per
 person), plain text from a person with an open draft answers its next field.
 A choice, yes/no or person question also offers its answers as buttons
@@ -78,9 +78,10 @@ HEADLINES = {
 }
 
 
-def register(chat) -> None:
-    """Add the form commands to a Chat; `chat.forms` (a core.forms.Forms) says which forms exist."""
-    chat.handlers.update({
+def handlers(chat) -> dict:
+    """The form commands, read from their words, for a Chat; `chat.forms` (a core.forms.Forms) says
+    which forms exist."""
+    return {
         "form": lambda s, r, c: _form(chat, s, r, c), "escalate": lambda s, r, c: _escalate(chat, s, r, c),
         "cancel": lambda s, r, c: _cancel(chat, s, r, c), "back": lambda s, r, c: _back(chat, s, r, c),
         "skip": lambda s, r, c: _skip(chat, s, r, c), "submit": lambda s, r, c: _submit(chat, s, r, c),
@@ -92,7 +93,7 @@ def register(chat) -> None:
         "complete": lambda s, r, c: _step(chat, s, r, c, "complete"),
         "decide": lambda s, r, c: _step(chat, s, r, c, "decide"),
         "withdraw": lambda s, r, c: _withdraw(chat, s, r, c),
-    })
+    }
 
 
 def answer_draft(chat, session: Session, reader: Reader, text: str, file: dict | None = None) -> Message | None:

@@ -1,112 +1,169 @@
-"""Reading command text: `/name args`, task ids, and `/task`'s title, @people and deadline."""
+"""Commands: what a person asks Teamflow to do, as typed values.
+
+Every way in builds one of these — a typed line (core/chat.py reads the text),
+a button (it carries its command), a modal, later the web board — and hands it
+to the bus (core/bus.py). A command is an order in the imperative (`CloseTask`);
+what happened is recorded as events. Fields are plain values: ids, text as the
+person wrote it, a parsed time; a field left None on a button's command is
+what the button asks for first (`ASKS`).
+"""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from core.errors import BadInput
-from core.i18n import N_
-from core.people import MENTION
 
-COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?=\s|$)(.*)$", re.DOTALL)
-# The deadline starts at the last "by", "due" or "до" that stands as a word.
-DUE_KEYWORD = re.compile(r"(?:^|\s)(?:by|due|до)\s+(?=\S)", re.IGNORECASE)
-EVERY_KEYWORD = re.compile(r"(?:^|\s)(?:every|каждый|каждую|каждое|каждые)\s+(?=\S)", re.IGNORECASE)
-BAD_ID = N_("Give the task number, like: /show 42")
-DUE_AND_REPEAT = N_("A repeating task is due at each repetition; drop the \"by …\" part.")
+class Command:
+    """A base for every command, so the bus can tell them from anything else."""
 
 
 @dataclass(frozen=True)
-class Command:
-    name: str
-    args: str = ""
+class TypedText(Command):
+    """A line typed in a chat: read into one of the commands below, inside the same unit of work."""
+
+    text: str
 
 
-@dataclass
-class TaskArgs:
+# ----- tasks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateTask(Command):
     title: str
-    mentions: list[str] = field(default_factory=list)
+    assignee: str | None = None  # a handle, resolved in the unit of work
+    watchers: tuple[str, ...] = ()
     due: datetime | None = None
     description: str = ""
     repeat: str | None = None  # "monday 10:00" from "every monday 10:00"
 
 
-def parse_command(text: str) -> Command | None:
-    """'/done@teamflow_bot 42' -> Command('done', '42'); plain text -> None."""
-    match = COMMAND.match(text.strip())
-    if not match:
-        return None
-    return Command(match.group(1).lower(), match.group(2).strip())
+@dataclass(frozen=True)
+class ListTasks(Command):
+    scope: str = "mine"  # mine, created, watching, overdue, all
 
 
-def parse_id(text: str, msgid: str = BAD_ID) -> int:
-    """'42' or '#42' -> 42; anything else is refused with an example."""
-    token = (text or "").strip().split(maxsplit=1)[0] if (text or "").strip() else ""
-    token = token.lstrip("#")
-    if not token.isascii() or not token.isdigit() or len(token) > 12 or int(token) == 0:
-        raise BadInput(msgid)
-    return int(token)
+@dataclass(frozen=True)
+class ShowBoard(Command):
+    pass
 
 
-def split_id(text: str, missing_rest_msgid: str) -> tuple[int, str]:
-    """'42 rest of it' -> (42, 'rest of it'); the rest must not be empty."""
-    parts = (text or "").strip().split(maxsplit=1)
-    task_id = parse_id(parts[0] if parts else "")
-    if len(parts) < 2 or not parts[1].strip():
-        raise BadInput(missing_rest_msgid)
-    return task_id, parts[1].strip()
+@dataclass(frozen=True)
+class ShowTask(Command):
+    task_id: int
+    history: bool = True  # False: the card alone, as a tapped message is redrawn
 
 
-def parse_task_args(text: str, read_time: Callable[[str], datetime]) -> TaskArgs:
-    """'Prepare model @olga @ivan by tomorrow 15:00' -> title, mentions, due.
-
-    Only the first line carries mentions and the deadline; further lines are
-    the description. The deadline is everything after the last by/due/до.
-    """
-    first, _, description = (text or "").partition("\n")
-    due, repeat = None, None
-    every = _last(EVERY_KEYWORD, first)
-    if every is not None:
-        repeat = MENTION.sub(" ", first[every.end():]).strip()
-        first = first[: every.start()] + " " + " ".join(f"@{m}" for m in MENTION.findall(first[every.end():]))
-    keyword = _last(DUE_KEYWORD, first)
-    if keyword is not None and repeat is not None:
-        raise BadInput(DUE_AND_REPEAT)
-    if keyword is not None:
-        when = MENTION.sub(" ", first[keyword.end():]).strip()
-        mentions_after = MENTION.findall(first[keyword.end():])
-        due = read_time(when)
-        first = first[: keyword.start()] + " " + " ".join(f"@{m}" for m in mentions_after)
-    mentions = list(dict.fromkeys(m.lower().rstrip(".-") for m in MENTION.findall(first)))
-    title = " ".join(MENTION.sub(" ", first).split())
-    return TaskArgs(title=title, mentions=mentions, due=due, description=description.strip(), repeat=repeat)
+@dataclass(frozen=True)
+class CloseTask(Command):
+    task_id: int
 
 
-def _last(pattern: re.Pattern, text: str):
-    last = None
-    for last in pattern.finditer(text):
-        pass
-    return last
+@dataclass(frozen=True)
+class ReopenTask(Command):
+    task_id: int
 
 
-SCHEDULE_KEYWORD = re.compile(r"\s(?:at)\s+(?=\S)", re.IGNORECASE)
+@dataclass(frozen=True)
+class TakeTask(Command):
+    task_id: int
 
 
-def parse_announcement(text: str, read_time: Callable[[str], datetime]) -> tuple[str, datetime | None]:
-    """'Pizza, who's in? at friday 13:00' -> (text, when). A trailing "at <when>" that
-    reads as a time schedules the post; text in quotes is never read for a time."""
-    text = (text or "").strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1].strip(), None
-    quoted = re.match(r'^"(.+)"\s+at\s+(.+)$', text, re.DOTALL | re.IGNORECASE)
-    if quoted:
-        return quoted.group(1).strip(), read_time(quoted.group(2))
-    keyword = _last(SCHEDULE_KEYWORD, text)
-    if keyword is None:
-        return text, None
-    try:
-        return text[: keyword.start()].strip(), read_time(text[keyword.end():])
-    except BadInput:
-        return text, None  # "at 13:00, who's in?" is part of the text, not a schedule
+@dataclass(frozen=True)
+class WatchTask(Command):
+    task_id: int
+
+
+@dataclass(frozen=True)
+class AssignTask(Command):
+    task_id: int
+    assignee: str  # a handle
+
+
+@dataclass(frozen=True)
+class SetDue(Command):
+    task_id: int
+    when: str  # as the person wrote it: read in their time zone
+
+
+@dataclass(frozen=True)
+class SnoozeTask(Command):
+    task_id: int
+    when: str | None = None  # None: the button asks until when
+
+
+@dataclass(frozen=True)
+class CommentTask(Command):
+    task_id: int
+    text: str | None = None  # None: the button asks for the comment
+
+
+@dataclass(frozen=True)
+class AttachLink(Command):
+    task_id: int
+    url: str
+
+
+@dataclass(frozen=True)
+class AttachFile(Command):
+    """A file sent as a reply to a task's card (by its platform's file id)."""
+
+    task_id: int
+    file_id: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class LinkTasks(Command):
+    task_id: int
+    other_id: int
+
+
+# ----- repeating tasks, announcements, people ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ListRecurring(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class StopRecurring(Command):
+    recurring_id: int
+
+
+@dataclass(frozen=True)
+class Announce(Command):
+    text: str
+    post_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CloseAnnouncement(Command):
+    announcement_id: int
+
+
+@dataclass(frozen=True)
+class Rsvp(Command):
+    announcement_id: int
+    answer: str  # in, out
+
+
+@dataclass(frozen=True)
+class ChangeSettings(Command):
+    args: str = ""  # "tz Europe/Moscow lang ru"; empty: show them
+
+
+@dataclass(frozen=True)
+class Invite(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Help(Command):
+    pass
+
+
+# What a button's command asks the person before it can run: the field left None.
+ASKS = {SnoozeTask: "when", CommentTask: "text"}

@@ -21,13 +21,13 @@ def tick(app) -> None:
     """Everything time-driven that came due: reminders, announcements, repeats, digests, step deadlines."""
     now = app.clock()
     reminders.tick(app.store, now)
-    announcements.tick(app.store, app.chat.channels, now)
+    announcements.tick(app.store, app.chat.platforms.channels, now)
     recurring.tick(app.store, now)
     # Step deadlines before the digests: a step escalated in this tick is listed for whom it went to, not
     # for the approver it was taken from.
     form_deadlines.tick(app.store, now)
     digest.tick(app.store, app.defaults, now)
-    birthdays.tick(app.store, app.chat.channels, app.defaults.timezone, now)
+    birthdays.tick(app.store, app.chat.platforms.channels, app.defaults.timezone, now)
 
 
 async def call_bots(app) -> None:

@@ -106,7 +106,7 @@ async def test_answers_from_two_platforms_update_every_copy(sqlite_store, clock)
     async with TelegramHarness(sqlite_store, clock) as tg:
         console = ConsoleMessenger()
         add_messenger(tg.app, console)
-        assert sorted(tg.app.chat.channels) == [("console", "announcements"), ("telegram", str(GROUP))]
+        assert sorted(tg.app.chat.platforms.channels) == [("console", "announcements"), ("telegram", str(GROUP))]
         await tg.group("olga", "/announce Pizza in the kitchen at 13:00, who's in?")
         await tg.deliver()
         post = tg.last(GROUP)

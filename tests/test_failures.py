@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from adapters.console.session import ConsoleSession
-from core import queries, tasks
+from core import queries, reminders
 from tests.slack_harness import SlackHarness
 from tests.telegram_harness import TelegramHarness
 
@@ -38,7 +38,7 @@ async def test_telegram_answers_a_failed_command_and_a_failed_tap(sqlite_store, 
         await tg.private("olga", "/task Check the scans")
         card = tg.last("olga")
         plant_bug(monkeypatch, queries, "list_tasks")
-        plant_bug(monkeypatch, tasks, "close")
+        plant_bug(monkeypatch, reminders, "reschedule")  # what closing a task calls
         with caplog.at_level(logging.ERROR):
             await tg.private("olga", "/tasks")
             assert SORRY_EN in tg.last("olga")["text"].lower()

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.commands import parse_task_args
+from core.parsing import parse_task_args
 from core.errors import Refusal
 from core.people import MENTION
 from core.timeparse import parse_when

@@ -17,7 +17,7 @@ def manifest() -> dict:
 def test_every_slash_command_is_declared_and_known_to_the_core(app):
     declared = [c["command"].lstrip("/") for c in manifest()["features"]["slash_commands"]]
     assert declared == list(COMMANDS)
-    assert set(declared) <= set(app.chat.handlers)
+    assert set(declared) <= app.chat.words()
 
 
 def test_commands_escape_mentions_and_everything_posts_to_slack_events():

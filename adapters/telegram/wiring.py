@@ -66,5 +66,5 @@ async def connect(app, bot: Bot, *, storage: BaseStorage | None = None, limiter=
     me = await bot.get_me()
     telegram = TelegramMessenger(bot, limiter, chat=app.chat)
     telegram.on_migrate = lambda old, new: app.chat.move_chat("telegram", old, new)
-    app.chat.invite_links["telegram"] = lambda code: f"https://t.me/{me.username}?start={code}"
+    app.chat.platforms.invite_links["telegram"] = lambda code: f"https://t.me/{me.username}?start={code}"
     return make_dispatcher(app, telegram, me.username, storage=storage, seen=seen), telegram
