@@ -29,6 +29,7 @@ from core import workdays
 from core.workdays import Calendar
 from core.clock import is_valid_zone, to_db
 from core.models import Person
+from core.store import ORG_SYNC_LOCK, exclusive
 from core.webhooks import Hook
 
 HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -700,7 +701,12 @@ def sync_org(session: Session, org: Org, *, now: datetime) -> None:
     Rows are matched by handle. People in the file are (re)activated; people no
     longer in it are deactivated, never deleted. A telegram id the bot learned is
     kept while the file still gives the same username and no id.
+
+    Workers starting together each sync the same file: the first holds a lock until
+    the caller commits, the others wait for it and then find every row in place
+    (instead of inserting the same people and webhooks again and failing).
     """
+    exclusive(session.connection(), ORG_SYNC_LOCK)  # before the first read: see the winner's rows
     rows = {row.handle: row for row in session.exec(select(Person)).all()}
     identities = _planned_identities(org, rows)
     _release_identities(session, rows, identities)

@@ -3,20 +3,28 @@
 SQLite runs in WAL mode with a busy timeout and takes its write lock at BEGIN
 (`BEGIN IMMEDIATE`), so concurrent writers wait their turn instead of failing
 with "database is locked". PostgreSQL needs none of this.
+
+What only one process may do at a time, whatever the database (migrating,
+syncing the org file at start), runs under `exclusive`: a transaction-scoped
+advisory lock on PostgreSQL; on SQLite the BEGIN IMMEDIATE above already is one.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL advisory lock keys, one per job that only one worker may run at a time.
+# Never renumber MIGRATIONS_LOCK: a worker of the previous release may be migrating.
+MIGRATIONS_LOCK = 731400  # `teamflow db upgrade` (core/migrations/env.py)
+ORG_SYNC_LOCK = 731401  # syncing the org file into the store (core/org.py `sync_org`)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -53,6 +61,19 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def exclusive(connection: Connection, key: int) -> None:
+    """Wait until no other transaction holds lock `key`, then hold it until this one ends.
+
+    Workers that start together each run the same job (migrations, the org sync):
+    one runs it, the others wait here and then, reading what it committed, find
+    nothing left to do. Call it before the job's first read: under READ COMMITTED
+    every statement after the wait sees the winner's rows. On SQLite the
+    transaction already holds the database's only write lock (BEGIN IMMEDIATE).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def create_all(engine: Engine) -> None:

@@ -1,6 +1,8 @@
 """The org file: every problem is found with its line, and sync keeps the store in step."""
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -8,9 +10,10 @@ import pytest
 from sqlmodel import select
 
 from core.clock import from_db
-from core.models import Person
+from core.models import Person, Webhook
 from core.org import OrgError, Problem, check_org, load_org, parse_org, sync_org
 from core.store import Store, create_all
+from tests.conftest import fresh_store
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo" / "org.yaml"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -335,6 +338,63 @@ def test_a_renamed_handle_takes_over_the_old_identity(store):
     rows = people_in(store)
     assert rows["olga"].active is False and rows["olga"].slack_id is None
     assert rows["olga.r"].slack_id == "U01"
+
+
+HOOKS = """
+webhooks:
+  - name: crm
+    url: https://crm.example.com/hook
+    secret_env: CRM_HOOK_SECRET
+    events: ["*"]
+"""
+
+
+@pytest.mark.parametrize("synced_before", [False, True], ids=["fresh", "hook-added-later"])
+def test_two_syncs_at_once_leave_each_person_and_hook_once(db_url, synced_before):
+    """Workers starting together sync the same file: the second waits for the first (an advisory
+    lock on PostgreSQL, the write lock of BEGIN IMMEDIATE on SQLite), then finds every row there.
+    Also when only the hook is new (a rolling restart after the file gained one)."""
+    org, problems = parse_org(DEMO.read_text(encoding="utf-8") + HOOKS)
+    assert problems == []
+    first, second = fresh_store(db_url), Store.from_url(db_url)
+    if synced_before:
+        with first.session() as session:
+            sync_org(session, load_org(DEMO), now=NOW)
+
+    def sync_second() -> None:
+        with second.session() as session:
+            sync_org(session, org, now=NOW)
+
+    with ThreadPoolExecutor(1) as pool:
+        with first.session() as session:
+            sync_org(session, org, now=NOW)
+            later = pool.submit(sync_second)
+            _until_held(first, later)  # the first commits only once the second is held up
+        later.result(timeout=30)
+    with first.session() as session:
+        assert sorted(p.handle for p in session.exec(select(Person))) == sorted(p.handle for p in org.people)
+        assert [h.key for h in session.exec(select(Webhook))] == ["crm"]
+    first.engine.dispose()
+    second.engine.dispose()
+
+
+WAITING = """SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE NOT l.granted AND a.datname = current_database()"""
+
+
+def _until_held(store: Store, later) -> None:
+    """Bounded: until a session of this database waits for a lock, or `later` is over (PostgreSQL
+    shows the wait; SQLite's busy wait does not, so there a pause has to do)."""
+    if store.is_sqlite:
+        time.sleep(0.3)
+        return
+    with store.engine.connect() as conn:
+        for _ in range(200):
+            if later.done() or conn.exec_driver_sql(WAITING).scalar_one():
+                return
+            conn.rollback()  # pg_stat_activity is read once per transaction
+            time.sleep(0.05)
+    raise AssertionError("the second sync never waited for a lock")
 
 
 REMINDERS_ORG = """\

@@ -5,7 +5,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from core import models  # noqa: F401  (registers the tables)
-from core.store import make_engine
+from core.store import MIGRATIONS_LOCK, exclusive, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -34,10 +34,9 @@ def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():
-        if connection.dialect.name == "postgresql":
-            # Several workers may start at once and each runs `teamflow db upgrade`:
-            # one migrates, the others wait and then find nothing to do.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(731400)")
+        # Several workers may start at once and each runs `teamflow db upgrade`:
+        # one migrates, the others wait and then find nothing to do.
+        exclusive(connection, MIGRATIONS_LOCK)
         context.run_migrations()
 
 
