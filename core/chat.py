@@ -20,11 +20,10 @@ from core import commands as c
 from core.bus import Actor, Bus, UnitOfWork
 from core.clock import Clock
 from core.errors import BadInput, Refusal
-from core.forms.context import valid_text
 from core.i18n import N_, gettext_for, normalize
 from core.messages import CANCELLED, PROMPTS, SOMETHING_WRONG, STALE_BUTTON, Message
 from core.models import Person
-from core.parsing import Command, parse_announcement, parse_command, parse_id, parse_task_args, split_id
+from core.parsing import parse_announcement, parse_command, parse_id, parse_task_args, split_id, valid_text
 from core.people import Defaults, language_of
 from core.presenter import Presenter
 from core.render import Templates, refusal_text
@@ -55,15 +54,20 @@ class Chat:
         self.platforms = platforms or Platforms()
         self.present = Presenter(templates, clock)
         # Commands still read from their words by the form dialogs (core/chat_forms.py).
-        self.form_words: dict[str, Callable] = chat_forms.handlers(self)
+        self.form_words: dict[str, Callable] = chat_forms.words(self)
         self.bus = Bus(store, clock, defaults, {
             **task_handlers.handlers(self.present, self.platforms, defaults),
+            **chat_forms.handlers(self),
             c.TypedText: self._typed_text,
         })
 
     def words(self) -> set[str]:
         """Every command name the chat understands (help, menus and manifests name these)."""
         return set(READERS) | set(self.form_words)
+
+    def tap(self, person_id: int, command: c.Command, platform: str) -> Message:
+        """A tapped button's command (its asked field filled in, if it had one)."""
+        return self.bus.handle(command, Actor(person_id, platform)).reply
 
     # ----- entry points ----------------------------------------------------
 
@@ -137,7 +141,7 @@ class Chat:
 
     def prompt_text(self, person_id: int, button) -> str:
         """What to ask before a tapped action can run (a comment, a time)."""
-        return self.say(person_id, PROMPTS[button.action], id=button.task_id)
+        return self.say(person_id, PROMPTS[type(button.command)], id=button.task_id)
 
     def stale_button(self, person_id: int | None) -> str:
         return self.say(person_id, STALE_BUTTON)
@@ -288,4 +292,5 @@ READERS: dict[str, Callable[[UnitOfWork, str], c.Command]] = {
     "invite": lambda uow, args: c.Invite(),
     "help": lambda uow, args: c.Help(),
     "start": lambda uow, args: c.Help(),
+    **chat_forms.READERS,
 }

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
+from core import commands as c
 from core import forms as engine
 from core.clock import to_db
 from core.errors import BadInput, Forbidden
@@ -79,21 +80,67 @@ HEADLINES = {
 
 
 def handlers(chat) -> dict:
-    """The form commands, read from their words, for a Chat; `chat.forms` (a core.forms.Forms) says
-    which forms exist."""
+    """The typed form commands (buttons carry them; `READERS` reads them from words) for the bus."""
+    def run(handler):
+        return lambda uow, cmd: handler(chat, uow.session, uow.reader, cmd)
     return {
-        "form": lambda s, r, c: _form(chat, s, r, c), "escalate": lambda s, r, c: _escalate(chat, s, r, c),
-        "cancel": lambda s, r, c: _cancel(chat, s, r, c), "back": lambda s, r, c: _back(chat, s, r, c),
-        "skip": lambda s, r, c: _skip(chat, s, r, c), "submit": lambda s, r, c: _submit(chat, s, r, c),
-        "pick": lambda s, r, c: _pick(chat, s, r, c),
-        "approvals": lambda s, r, c: _approvals(chat, s, r, c),
-        "approve": lambda s, r, c: _step(chat, s, r, c, "approve"),
-        "reject": lambda s, r, c: _step(chat, s, r, c, "reject"),
-        "ack": lambda s, r, c: _step(chat, s, r, c, "ack"),
-        "complete": lambda s, r, c: _step(chat, s, r, c, "complete"),
-        "decide": lambda s, r, c: _step(chat, s, r, c, "decide"),
-        "withdraw": lambda s, r, c: _withdraw(chat, s, r, c),
+        **{kind: run(_step) for kind in STEP_VERBS.values()},
+        c.PickAnswer: run(_pick), c.SkipField: run(_skip), c.BackField: run(_back), c.SubmitForm: run(_submit),
+        c.CancelForm: run(_cancel),
     }
+
+
+def words(chat) -> dict:
+    """The form commands still read from their words here: /form, /escalate, /approvals, /withdraw."""
+    return {
+        "form": lambda s, r, cmd: _form(chat, s, r, cmd), "escalate": lambda s, r, cmd: _escalate(chat, s, r, cmd),
+        "approvals": lambda s, r, cmd: _approvals(chat, s, r, cmd),
+        "withdraw": lambda s, r, cmd: _withdraw(chat, s, r, cmd),
+    }
+
+
+STEP_VERBS = {"approve": c.ApproveStep, "reject": c.RejectStep, "ack": c.AcknowledgeStep,
+              "complete": c.CompleteStep, "decide": c.ChooseOutcome}
+
+
+def _read_step(name: str):
+    """`/approve 42 [s17] [comment]` and the others (core/forms/buttons.py) -> the typed command."""
+    def read(uow, args: str) -> c.StepCommand:
+        found = engine.read_action(args)
+        if found is None:
+            raise BadInput(NEEDS_ID, name=name)
+        if STEP_VERBS[name] is not c.ChooseOutcome:
+            return STEP_VERBS[name](found.task_id, found.step_id, found.rest or None)
+        outcome, comment = found.outcome, found.rest or None
+        if outcome is None:
+            words_ = found.rest.split(maxsplit=1)
+            if not words_:
+                raise BadInput(OUTCOME_NEEDED, id=found.task_id)
+            outcome, comment = words_[0], (words_[1] if len(words_) > 1 else None)
+        return c.ChooseOutcome(found.task_id, found.step_id, comment, outcome)
+    return read
+
+
+def _read_pick(uow, args: str) -> c.PickAnswer:
+    found = PICK_ARGS.match(args.strip())
+    if found is None:
+        raise BadInput(NOT_AN_ANSWER)
+    return c.PickAnswer(int(found.group(1)), found.group(2))
+
+
+def _tapped_at(args: str) -> int | None:
+    """A tapped Skip or Back names the question it was on; typed, it is whatever is asked now."""
+    return int(args.strip()) if POSITION.match(args.strip()) else None
+
+
+READERS = {
+    **{name: _read_step(name) for name in STEP_VERBS},
+    "pick": _read_pick,
+    "skip": lambda uow, args: c.SkipField(_tapped_at(args)),
+    "back": lambda uow, args: c.BackField(_tapped_at(args)),
+    "submit": lambda uow, args: c.SubmitForm(),
+    "cancel": lambda uow, args: c.CancelForm(),
+}
 
 
 def answer_draft(chat, session: Session, reader: Reader, text: str, file: dict | None = None) -> Message | None:
@@ -290,39 +337,36 @@ def _people_to_pick(session) -> list[Person]:
 def _question_buttons(session, reader, form, draft, field) -> list[list[Button]]:
     _ = gettext_for(reader.lang)
     at = _position(form, field)
-    answers = [Button(p.label, "pick", at, p.arg) for p in _picks(session, reader, field)]
-    controls = [Button(_("Skip"), "skip_field", at)] if _skippable(session, form, field, draft) else []
+    answers = [Button(p.label, c.PickAnswer(at, p.arg)) for p in _picks(session, reader, field)]
+    controls = [Button(_("Skip"), c.SkipField(at))] if _skippable(session, form, field, draft) else []
     if draft.answered:
-        controls.append(Button(_("Back"), "back_field", at))
-    controls.append(Button(_("Cancel"), "cancel_form", 0))
+        controls.append(Button(_("Back"), c.BackField(at)))
+    controls.append(Button(_("Cancel"), c.CancelForm()))
     return [answers[i:i + 2] for i in range(0, len(answers), 2)] + [controls]
 
 
 def _summary_buttons(reader, draft) -> list[list[Button]]:
     _ = gettext_for(reader.lang)
-    back = [Button(_("Back"), "back_field", SUMMARY)] if draft.answered else []
-    return [[Button(_("Send"), "submit_form", 0), *back, Button(_("Cancel"), "cancel_form", 0)]]
+    back = [Button(_("Back"), c.BackField(SUMMARY))] if draft.answered else []
+    return [[Button(_("Send"), c.SubmitForm()), *back, Button(_("Cancel"), c.CancelForm())]]
 
 
-def _on_screen(form, draft, args: str) -> None:
+def _on_screen(form, draft, position: int | None) -> None:
     """A tapped Skip or Back names the question it was on: refuse it unless that is still the one asked."""
-    if not POSITION.match(args.strip()):
+    if position is None:
         return  # typed: whatever is asked now
     field = _next_field(form, draft)
-    if int(args) != (_position(form, field) if field else SUMMARY):
+    if position != (_position(form, field) if field else SUMMARY):
         raise BadInput(STALE_QUESTION)
 
 
-def _pick(chat, session, reader, cmd):
-    """A tapped answer: `/pick <position> <arg>`, checked against the question asked now."""
+def _pick(chat, session, reader, cmd: c.PickAnswer):
+    """A tapped answer, checked against the question asked now."""
     draft, form = _draft(chat, session, reader)
-    found = PICK_ARGS.match(cmd.args.strip())
-    if found is None:
-        raise BadInput(NOT_AN_ANSWER)
     field = _next_field(form, draft)
-    if field is None or int(found.group(1)) != _position(form, field):
+    if field is None or cmd.position != _position(form, field):
         raise BadInput(STALE_QUESTION)
-    pick = next((p for p in _picks(session, reader, field) if p.arg == found.group(2)), None)
+    pick = next((p for p in _picks(session, reader, field) if p.arg == cmd.answer), None)
     if pick is None:
         raise BadInput(NOT_AN_ANSWER)
     value = engine.check_value(_ctx(chat, session, reader), field, pick.value)
@@ -348,7 +392,7 @@ def _cancel(chat, session, reader, cmd):
 
 def _back(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
-    _on_screen(form, draft, cmd.args)
+    _on_screen(form, draft, cmd.position)
     if not draft.answered:
         raise BadInput(NOTHING_BACK)
     last = draft.answered[-1]
@@ -365,7 +409,7 @@ def _back(chat, session, reader, cmd):
 
 def _skip(chat, session, reader, cmd):
     draft, form = _draft(chat, session, reader)
-    _on_screen(form, draft, cmd.args)
+    _on_screen(form, draft, cmd.position)
     field = _next_field(form, draft)
     if field is None:
         raise BadInput(NOT_FINISHED)
@@ -419,42 +463,40 @@ def _approvals(chat, session, reader, cmd):
                      "step": step_label(p.form, p.row.step_key, reader.lang),
                      "since": when(p.since, reader), "due": when(p.due_at, reader)})
         for row in notices.buttons(session, session.get(Task, p.task_id), reader):
-            keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row if b.action != "comment"]
+            keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row
+                    if not isinstance(b.command, c.CommentTask)]
             if keys:
                 buttons.append(keys)
     return Message(text=chat.render("approvals", reader, rows=rows), buttons=buttons, kind="list")
 
 
-def _step(chat, session, reader, cmd, action: str):
-    args = engine.read_action(cmd.args)
-    if args is None:
-        raise BadInput(NEEDS_ID, name=cmd.name)
-    me, now, comment = reader.person.id, chat.clock(), args.rest or None
-    if action == "approve":
-        out = engine.approve(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
-    elif action == "reject":
-        if not args.rest:
-            raise BadInput(REASON_NEEDED, id=args.task_id)
-        out = engine.reject(session, me, args.task_id, args.rest, now=now, step_id=args.step_id)
-    elif action == "ack":
-        out = engine.acknowledge(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment)
-    elif action == "complete":
-        walk, row, assignee = prepare(session, me, args.task_id, args.step_id, ("work", REWORK), now)
+def _step(chat, session, reader, cmd: c.StepCommand):
+    """A decision on a request's step, typed or tapped."""
+    me, now, comment = reader.person.id, chat.clock(), cmd.comment or None
+    if isinstance(cmd, c.ApproveStep):
+        out = engine.approve(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment)
+    elif isinstance(cmd, c.RejectStep):
+        if not comment:
+            raise BadInput(REASON_NEEDED, id=cmd.task_id)
+        out = engine.reject(session, me, cmd.task_id, comment, now=now, step_id=cmd.step_id)
+    elif isinstance(cmd, c.AcknowledgeStep):
+        out = engine.acknowledge(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment)
+    elif isinstance(cmd, c.CompleteStep):
+        walk, row, assignee = prepare(session, me, cmd.task_id, cmd.step_id, ("work", REWORK), now)
         asks = done_questions(session, walk, row, assignee)
         if asks:
-            return _begin_step(chat, session, reader, walk.form, args.task_id, row.id, *asks)
-        out = engine.complete_step(session, me, args.task_id, now=now, step_id=args.step_id, comment=comment,
+            return _begin_step(chat, session, reader, walk.form, cmd.task_id, row.id, *asks)
+        out = engine.complete_step(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment,
                                    tz=reader.tz)
     else:
-        outcome, comment = args.outcome, args.rest or None
-        if outcome is None:
-            words = args.rest.split(maxsplit=1)
-            if not words:
-                raise BadInput(OUTCOME_NEEDED, id=args.task_id)
-            outcome, comment = words[0], (words[1] if len(words) > 1 else None)
-        out = engine.choose(session, me, args.task_id, outcome, now=now, step_id=args.step_id, comment=comment)
-    msgid = HEADLINES[action] if out.changed else REPEATED
+        if not cmd.outcome:
+            raise BadInput(OUTCOME_NEEDED, id=cmd.task_id)
+        out = engine.choose(session, me, cmd.task_id, cmd.outcome, now=now, step_id=cmd.step_id, comment=comment)
+    msgid = HEADLINES[VERB_OF[type(cmd)]] if out.changed else REPEATED
     return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id))
+
+
+VERB_OF = {kind: verb for verb, kind in STEP_VERBS.items()}
 
 
 # ----- a work step's fields, asked before it is done ---------------------------

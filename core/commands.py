@@ -165,5 +165,81 @@ class Help(Command):
     pass
 
 
+# ----- forms: deciding a request's step, filling a form ------------------------------
+
+
+@dataclass(frozen=True)
+class StepCommand(Command):
+    """A decision on a request's current step. `step_id` comes with a button (that step
+    instance, so a tap on an old card is refused); typed, the step is whatever is open now."""
+
+    task_id: int
+    step_id: int | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ApproveStep(StepCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class RejectStep(StepCommand):
+    """The reason is the comment; a button asks for it."""
+
+
+@dataclass(frozen=True)
+class AcknowledgeStep(StepCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class CompleteStep(StepCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class ChooseOutcome(StepCommand):
+    outcome: str | None = None  # an outcome's id, or its number on the step (buttons carry the number)
+
+
+@dataclass(frozen=True)
+class PickAnswer(Command):
+    """A tapped answer to the question at `position` (a choice, yes/no, a person)."""
+
+    position: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class SkipField(Command):
+    position: int | None = None  # from a button: the question it was on; typed: the one asked now
+
+
+@dataclass(frozen=True)
+class BackField(Command):
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmitForm(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class CancelForm(Command):
+    pass
+
+
+# The preset snooze times a card offers (by their tap codes), as the person would type them.
+SNOOZE_CHOICES = {"1h": "in 1 hour", "tomorrow": "tomorrow 9:00", "monday": "next monday 9:00"}
 # What a button's command asks the person before it can run: the field left None.
-ASKS = {SnoozeTask: "when", CommentTask: "text"}
+ASKS = {SnoozeTask: "when", CommentTask: "text", RejectStep: "comment"}
+# Commands that go on filling a form: their answer is the next question, not a redrawn card.
+FILLING = (PickAnswer, SkipField, BackField, SubmitForm, CancelForm)
+
+
+def asks(command: Command) -> str | None:
+    """The field a button's command still needs from the person, or None when it can run."""
+    field = ASKS.get(type(command))
+    return field if field is not None and getattr(command, field) is None else None

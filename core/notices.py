@@ -12,6 +12,7 @@ from babel.dates import format_timedelta
 from sqlmodel import Session
 
 from core import announcements, queries
+from core import commands as c
 from core.clock import Clock
 from core.forms import notices as form_notices
 from core.i18n import gettext_for
@@ -90,7 +91,7 @@ class NoticeRenderer:
         text = self.templates.render("announcement", reader.lang, reader.platform, a=view)
         _ = gettext_for(reader.lang)
         buttons = [] if view["closed"] or view["kind"] != "rsvp" else [[
-            Button(_("I'm in"), "rsvp", announcement.id, "in"), Button(_("Can't make it"), "rsvp", announcement.id, "out"),
-            Button(_("Close"), "announce_close", announcement.id),
+            Button(_("I'm in"), c.Rsvp(announcement.id, "in")), Button(_("Can't make it"), c.Rsvp(announcement.id, "out")),
+            Button(_("Close"), c.CloseAnnouncement(announcement.id)),
         ]]
         return Message(text=text, buttons=buttons, kind="announcement", announcement_id=announcement.id)

@@ -14,6 +14,7 @@ COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?=\s|$)(.*)$"
 # The deadline starts at the last "by", "due" or "до" that stands as a word.
 DUE_KEYWORD = re.compile(r"(?:^|\s)(?:by|due|до)\s+(?=\S)", re.IGNORECASE)
 EVERY_KEYWORD = re.compile(r"(?:^|\s)(?:every|каждый|каждую|каждое|каждые)\s+(?=\S)", re.IGNORECASE)
+SURROGATE = re.compile("[\ud800-\udfff]")
 BAD_ID = N_("Give the task number, like: /show 42")
 DUE_AND_REPEAT = N_("A repeating task is due at each repetition; drop the \"by …\" part.")
 
@@ -110,3 +111,11 @@ def parse_announcement(text: str, read_time: Callable[[str], datetime]) -> tuple
         return text[: keyword.start()].strip(), read_time(text[keyword.end():])
     except BadInput:
         return text, None  # "at 13:00, who's in?" is part of the text, not a schedule
+
+
+def valid_text(text: str) -> str:
+    """Text as a platform sent it, made valid Unicode: split surrogate pairs joined, a lone half is U+FFFD."""
+    if not SURROGATE.search(text):
+        return text
+    # JSON may carry a lone \ud83d escape; UTF-8 (the database, every platform's API) cannot encode it.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -92,7 +92,7 @@ def list_tasks(present: Presenter, uow: UnitOfWork, cmd: c.ListTasks) -> Message
     views = [task_view(uow.session, t, reader, uow.now) for t in found]
     text = present.render("task_list", reader, tasks=views, scope=cmd.scope, limit=queries.LIST_LIMIT)
     buttons = [[replace(b, label=f"#{t.id} {b.label}") for b in card_buttons(t, reader)[0]
-                if b.action in ("done", "take")] for t in found]
+                if isinstance(b.command, (c.CloseTask, c.TakeTask))] for t in found]
     return Message(text=text, buttons=[row for row in buttons if row], kind="list")
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 from sqlmodel import Session, func, select
 
+from core import commands as c
 from core.clock import from_db, zone
 from core.i18n import N_, gettext_for
 from core.messages import Button
@@ -71,16 +72,18 @@ def card_buttons(task: Task, reader: Reader) -> list[list[Button]]:
     tid, rows = task.id, []
     manage = can_manage(task, reader.person)
     if task.status in CLOSED_STATUSES:
-        first = [Button(_("Reopen"), "reopen", tid)] if manage else []
-        return [first + [Button(_("Comment"), "comment", tid)]]
-    first = [Button(_("Done"), "done", tid)] if manage else []
+        first = [Button(_("Reopen"), c.ReopenTask(tid))] if manage else []
+        return [first + [Button(_("Comment"), c.CommentTask(tid))]]
+    first = [Button(_("Done"), c.CloseTask(tid))] if manage else []
     if task.assignee_id is None:
-        first.append(Button(_("Take it"), "take", tid))
-    rows.append(first + [Button(_("Comment"), "comment", tid)])
+        first.append(Button(_("Take it"), c.TakeTask(tid)))
+    rows.append(first + [Button(_("Comment"), c.CommentTask(tid))])
     if manage and task.due_at is not None:
         rows.append([
-            Button(_("Snooze 1 h"), "snooze", tid, "1h"), Button(_("Tomorrow 9:00"), "snooze", tid, "tomorrow"),
-            Button(_("Monday 9:00"), "snooze", tid, "monday"), Button(_("Other time…"), "snooze_custom", tid),
+            Button(_("Snooze 1 h"), c.SnoozeTask(tid, c.SNOOZE_CHOICES["1h"])),
+            Button(_("Tomorrow 9:00"), c.SnoozeTask(tid, c.SNOOZE_CHOICES["tomorrow"])),
+            Button(_("Monday 9:00"), c.SnoozeTask(tid, c.SNOOZE_CHOICES["monday"])),
+            Button(_("Other time…"), c.SnoozeTask(tid)),
         ])
     return rows
 

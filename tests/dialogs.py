@@ -36,14 +36,14 @@ import html
 import itertools
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import pytest
 from sqlmodel import select
 
 from adapters.console.session import ConsoleSession
-from core import scheduler
+from core import commands, scheduler
 from core.forms import bots
 from core.models import FormDraft, Person
 from core.outbox import DeliveryError
@@ -506,7 +506,8 @@ class SlackDriver(LoopDriver):
         "anna": ("U01ANNA0005", "anna@example.com"), "kate": ("U01KATE0006", "kate@example.com"),
     }
     ANNOUNCEMENTS = "C0123ABCD"  # bot/demo/org.yaml's Slack announcement channel
-    CONTROLS = {"/submit": "submit_form", "/skip": "skip_field", "/back": "back_field", "/cancel": "cancel_form"}
+    CONTROLS = {"/submit": commands.SubmitForm, "/skip": commands.SkipField, "/back": commands.BackField,
+                "/cancel": commands.CancelForm}
 
     def __init__(self, store, clock, people: Iterable[str] = PEOPLE) -> None:
         from tests.fakes import slack_api as fake_slack
@@ -536,7 +537,7 @@ class SlackDriver(LoopDriver):
         if prompt is not None and text.strip() == "/cancel":
             return {}  # the modal is closed; nothing happened
         if text.strip() in self.CONTROLS:
-            return self._tap_where(who, lambda button: button.action == self.CONTROLS[text.strip()], text)
+            return self._tap_where(who, lambda label, command: isinstance(command, self.CONTROLS[text.strip()]), text)
         if text.startswith("/"):
             from adapters.slack.listeners.commands import COMMANDS
 
@@ -552,7 +553,7 @@ class SlackDriver(LoopDriver):
                                                 channel_type="im"))
 
     def tap(self, who: str, label: str) -> Screens:
-        return self._tap_where(who, lambda button: button.label == label, label)
+        return self._tap_where(who, lambda shown, command: shown == label, label)
 
     def reply(self, who: str, task_id: int, text: str) -> Screens:
         return self._turn(who, self.harness.say(who, self.harness.escape_mentions(text), channel=self.harness.dm(who),
@@ -643,8 +644,8 @@ class SlackDriver(LoopDriver):
 
         for kind, message in self._received(who):
             for label, action in self.harness.buttons(message).items():
-                button = unpack(action["value"])
-                if button is not None and wanted(replace(button, label=label)):
+                command = unpack(action["value"])
+                if command is not None and wanted(label, command):
                     return self._turn(who, self.harness.tap(who, message, label, ephemeral=kind != "msg"))
         raise AssertionError(f"slack: {who} has no button {what!r}; they received "
                              f"{[list(self.harness.buttons(m)) for _k, m in self._received(who)]}")

@@ -41,6 +41,7 @@ def test_the_copies_carry_rsvp_buttons_until_closed(app, messenger):
 
     from sqlmodel import select
 
+    from core.commands import CloseAnnouncement, Rsvp
     from core.models import Person
 
     with app.store.session() as session:
@@ -48,7 +49,7 @@ def test_the_copies_carry_rsvp_buttons_until_closed(app, messenger):
     app.chat.handle(olga.id, "/announce Team lunch on friday?")
     asyncio.run(app.delivery.drain())
     posted = messenger.inbox[CHANNEL][-1]
-    assert [b.command() for row in posted.buttons for b in row] == ["/rsvp 1 in", "/rsvp 1 out", "/announce close 1"]
+    assert [b.command for row in posted.buttons for b in row] == [Rsvp(1, "in"), Rsvp(1, "out"), CloseAnnouncement(1)]
     app.chat.handle(olga.id, "/announce close 1")
     asyncio.run(app.delivery.drain())
     final = messenger.inbox[CHANNEL][-1]

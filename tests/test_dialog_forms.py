@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from sqlmodel import select
 
 from adapters.slack.values import pack, unpack
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import FEATURES, callback_data, command_of
+from core import commands as c
 from core.forms import load_forms
 from core.models import FormDraft, Person
 from tests.dialog import Dialog, Turn
@@ -305,11 +305,12 @@ def test_every_key_while_filling_survives_slack_and_telegram_button_data(trip):
     for typed in ("/form trip", "plane", "yes", "/skip", "/skip", "/back", "@anna", "Perm"):
         trip.say("olga", typed)
     keys = [tap.button for tap in trip.console.taps.values()]
-    assert {b.action for b in keys} == {"pick", "skip_field", "back_field", "submit_form", "cancel_form"}
+    assert {type(b.command) for b in keys} == {c.PickAnswer, c.SkipField, c.BackField, c.SubmitForm, c.CancelForm}
     for button in keys:
-        assert unpack(pack(button)) == replace(button, label="")
-        assert len(TaskAction.of(button).pack().encode()) <= 64
-        assert TaskAction.unpack(TaskAction.of(button).pack()).button().command() == button.command()
+        assert unpack(pack(button)) == button.command
+        data = callback_data(button)
+        assert len(data.encode()) <= 64
+        assert command_of(FEATURES[data[0]].unpack(data)) == button.command
 
 
 def test_a_file_question_is_answered_by_sending_a_file_and_not_by_words(dialog):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from core import commands as c
 from core import forms, tasks
 from core.errors import BadInput, Forbidden, NotFound
+from core.taps import answered
 from tests.conftest import make_app
 from tests.forms_desk import FILE, Desk
 
@@ -146,12 +148,13 @@ def test_the_approval_card_has_buttons_for_the_approver_only_while_it_waits(desk
     assert "Your approval is needed: Manager approval" in card.text
     assert "Step 1 of 4 — Manager approval, waiting for Olga Reshetova" in card.text
     assert "Amount: 150,000 RUB" in card.text
-    assert [[b.command() for b in row] for row in card.buttons] == [
-        [f"/approve {task_id} s{step}", None, None]]
-    assert card.buttons[0][1].prompt_command("too much") == f"/reject {task_id} s{step} too much"
+    assert [[b.command for b in row] for row in card.buttons] == [
+        [c.ApproveStep(task_id, step), c.RejectStep(task_id, step), c.CommentTask(task_id)]]
+    assert [[b.asks for b in row] for row in card.buttons] == [[None, "comment", "text"]]  # Reject asks why
+    assert answered(card.buttons[0][1].command, "too much") == c.RejectStep(task_id, step, "too much")
     desk.do(forms.approve, "olga", task_id)
     late = desk.rendered("olga", "approval_request")  # a copy sent (or redrawn) after she decided
-    assert [b.action for row in late.buttons for b in row] == ["comment"]
+    assert [b.command for row in late.buttons for b in row] == [c.CommentTask(task_id)]
     assert late.text.startswith("This step is over: Manager approval")
 
 

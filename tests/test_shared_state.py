@@ -6,7 +6,7 @@ import uuid
 
 from aiogram.types import Update
 
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import TaskTap
 from adapters.telegram.wiring import connect, make_bot
 from bot.app import add_messenger
 from core.dedupe import MemorySeen, RedisSeen
@@ -41,7 +41,7 @@ async def test_two_workers_handle_a_redelivered_update_once_and_share_conversati
         await feed(bot_b, dp_b, created)  # Telegram delivered it again, to the other worker
         assert sum("Task #1 created." in m["text"] for m in fake.sent(olga)) == 1
         card = fake.sent(olga)[-1]
-        await feed(bot_a, dp_a, tg.callback_query(2, olga, card, TaskAction(action="comment", task_id=1).pack(),
+        await feed(bot_a, dp_a, tg.callback_query(2, olga, card, TaskTap(verb="comment", id=1).pack(),
                                                   username=username))
         prompt = fake.sent(olga)[-1]
         await feed(bot_b, dp_b, tg.private_message(3, olga, "Answered on worker B", username=username,

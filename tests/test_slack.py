@@ -111,7 +111,7 @@ async def test_app_home_shows_what_waits_for_me_and_its_buttons_work(slack):
     assert "Сделано недавно (1)" in slack.text(slack.home("pavel"))
     await slack.open_home("olga")
     assert "Order trays" in slack.text(slack.home("olga")) and "What waits for you" in slack.text(slack.home("olga"))
-    await slack.tap_home("olga", "#2 Done", value="done:1:")  # a stale value: #1 is closed already
+    await slack.tap_home("olga", "#2 Done", value="t:done:1:")  # a stale value: #1 is closed already
     assert slack.text(slack.last(slack.dm("olga"))) == "Task #1 is already closed."  # a tab has no channel: a DM
 
 
@@ -170,10 +170,12 @@ async def test_a_tap_by_someone_who_may_not_changes_nothing_and_says_why(slack):
 
 
 @pytest.mark.parametrize("value, why", [
-    ("done:999:", "doesn't exist or isn't shared with you"),  # a task that is not there
-    ("explode:1:", "no longer valid"),  # an action we never made
+    ("t:done:999:", "doesn't exist or isn't shared with you"),  # a task that is not there
+    ("t:explode:1:", "no longer valid"),  # an action we never made
+    ("done:1:", "no longer valid"),  # a value of an older build
     ("garbage-from-an-old-app", "no longer valid"),
-    ("done:notanumber:", "no longer valid"),
+    ("t:done:notanumber:", "no longer valid"),
+    ("s:ap:1:", "no longer valid"),  # an approval with no step named
 ])
 async def test_forged_or_stale_button_values_change_nothing_and_say_why(slack, value, why):
     card = await a_card(slack, line="/task Keep me open")

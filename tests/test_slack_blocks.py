@@ -6,6 +6,7 @@ import pytest
 from adapters.slack.blocks import SECTION_LIMIT, action_blocks, blocks, chunks, escape, safe_cut, sections
 from adapters.slack.mentions import to_plain
 from adapters.slack.values import pack, unpack
+from core import commands as c
 from core.messages import Button, Message
 
 
@@ -29,22 +30,25 @@ def test_a_long_line_is_never_cut_inside_an_entity():
 
 
 def test_many_button_rows_share_actions_blocks_and_the_message_stays_within_50_blocks():
-    rows = [[Button(f"#{n} Done", "done", n)] for n in range(60)]
+    rows = [[Button(f"#{n} Done", c.CloseTask(n))] for n in range(60)]
     drawn = blocks(Message("\n".join(["task"] * 10), buttons=rows))
     assert len(drawn) <= 50
     ids = [e["action_id"] for b in drawn if b["type"] == "actions" for e in b["elements"]]
     assert len(ids) == len(set(ids)) == 60
-    assert len(action_blocks([[Button("Done", "done", 1)]])) == 1
+    assert len(action_blocks([[Button("Done", c.CloseTask(1))]])) == 1
 
 
-@pytest.mark.parametrize("button", [Button("", "done", 42), Button("", "snooze", 7, "tomorrow"),
-                                    Button("", "rsvp", 3, "in"), Button("", "announce_close", 3)])
-def test_button_values_round_trip(button):
-    assert unpack(pack(button)) == button
+@pytest.mark.parametrize("command", [
+    c.CloseTask(42), c.SnoozeTask(7, c.SNOOZE_CHOICES["tomorrow"]), c.SnoozeTask(7), c.CommentTask(5), c.Rsvp(3, "in"),
+    c.CloseAnnouncement(3), c.ApproveStep(4, 17), c.RejectStep(4, 17), c.ChooseOutcome(4, 17, outcome="2"),
+    c.CompleteStep(4, 18), c.PickAnswer(2, "plane"), c.SkipField(3), c.BackField(0), c.SubmitForm(), c.CancelForm()])
+def test_button_values_round_trip(command):
+    assert unpack(pack(Button("", command))) == command
 
 
-@pytest.mark.parametrize("value", ["", None, "explode:1:", "done:abc:", "done:1:x y", "done:1234567890:",
-                                   "done:1:" + "a" * 40, "garbage"])
+@pytest.mark.parametrize("value", ["", None, "t:explode:1:", "t:done:abc:", "t:done:1:x y", "t:done:1234567890:",
+                                   "t:done:1:" + "a" * 40, "garbage", "done:1:", "s:ap:1:", "s:dc:1:17",
+                                   "s:ap:1:17_2", "f:send:3:", "t:snooze:1:someday", "a:maybe:1:"])
 def test_values_we_never_made_are_refused(value):
     assert unpack(value) is None
 

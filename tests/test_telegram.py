@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import TaskTap
 from tests.telegram_harness import GROUP, USERS, TelegramHarness
 
 
@@ -77,7 +77,7 @@ async def test_snooze_with_a_button_and_with_a_custom_time(tg):
 
 async def test_comment_button_asks_with_force_reply(tg):
     await tg.private("olga", "/task Order trays")
-    await tg.tap("olga", tg.last("olga"), TaskAction(action="comment", task_id=1).pack())
+    await tg.tap("olga", tg.last("olga"), TaskTap(verb="comment", id=1).pack())
     prompt = tg.last("olga")
     await tg.private("olga", "Ask Maria for the budget", reply_to=prompt)
     assert "Comment added to #1." in tg.last("olga")["text"] and "Comments: 1" in tg.last("olga")["text"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import FillTap
 from core.forms import load_forms
 from core.models import FormDraft, Person
 from tests.telegram_harness import TelegramHarness
@@ -46,7 +46,7 @@ async def test_a_form_is_filled_by_taps_and_sent_from_its_summary(tg):
     first = tg.last("olga")
     assert "(1/5) Transport" in first["text"]
     assert list(tg.buttons(first)) == ["Train", "Plane", "Car", "Cancel"]
-    assert tg.buttons(first)["Plane"] == "t:pick:1:plane" and tg.buttons(first)["Cancel"] == "t:cancel_form:0:"
+    assert tg.buttons(first)["Plane"] == "f:pick:1:plane" and tg.buttons(first)["Cancel"] == "f:cancel:0:"
     second = await tap(tg, "olga", first, "Plane")
     assert tg.answers()[-1]["text"] == "Transport: Plane" and not tg.answers()[-1].get("show_alert")
     assert "(2/5) Hotel needed" in second["text"] and list(tg.buttons(second)) == ["Yes", "No", "Back", "Cancel"]
@@ -111,15 +111,15 @@ async def test_a_tap_on_a_question_already_answered_is_refused_and_changes_nothi
     ("pick", 1, "42", "That is not an answer to this question"),  # an index the field does not offer
     ("pick", 2, "yes", "That button is from a question already answered"),  # not the field asked
     ("pick", 0, "plane", "That button is from a question already answered"),
-    ("back_field", 7, "", "That button is from a question already answered"),
-    ("skip_field", 2, "", "That button is from a question already answered"),
-    ("skip_field", 1, "", "Transport is required; it can't be skipped."),  # the field asked, but required
+    ("back", 7, "", "That button is from a question already answered"),
+    ("skip", 2, "", "That button is from a question already answered"),
+    ("skip", 1, "", "Transport is required; it can't be skipped."),  # the field asked, but required
 ])
 async def test_a_forged_tap_is_refused_and_changes_nothing(tg, action, position, arg, refusal):
     await tg.private("olga", "/form trip")
     question = tg.last("olga")
     messages = len(tg.sent_to("olga"))
-    data = TaskAction(action=action, task_id=position, arg=arg).pack()
+    data = FillTap(verb=action, id=position, arg=arg).pack()
     await tg.tap("olga", question, data)
     answer = tg.answers()[-1]
     assert answer["show_alert"] is True and answer["text"].startswith(refusal)
@@ -152,7 +152,7 @@ async def test_every_key_while_filling_fits_telegrams_64_bytes(tg):
     for typed in ("vacation", "14.12–24.12"):
         await tg.private("olga", typed)
         keys.update(tg.buttons(tg.last("olga")))
-    assert "Pavel Smirnov" in keys and keys["Paid vacation"] == "t:pick:1:vacation"
+    assert "Pavel Smirnov" in keys and keys["Paid vacation"] == "f:pick:1:vacation"
     assert all(len(data.encode()) <= 64 for data in keys.values())
 
 

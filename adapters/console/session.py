@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.i18n import gettext_for, normalize, N_
-from core.messages import CANCELLED, FILLING, PROMPTS, Button, Message
+from core import commands as c
+from core.messages import CANCELLED, PROMPTS, Button, Message
+from core.taps import answered
 from core.models import Person
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,12 @@ UNKNOWN_AS = N_("Nobody called \"%(handle)s\" here. People: %(people)s")
 def asks_for_text(message: Message) -> bool:
     """A form question with no answers to tap (only Skip, Back, Cancel): it wants typing, and a
     typed 3 is three nights, not button 3, so its keys are shown as the commands they run."""
-    actions = {button.action for row in message.buttons for button in row}
-    return bool(actions & FILLING) and not actions & {"pick", "submit_form"}
+    kinds = {type(button.command) for row in message.buttons for button in row}
+    return any(issubclass(k, c.FILLING) for k in kinds) and not kinds & {c.PickAnswer, c.SubmitForm}
+
+
+# The command a form's key stands for, as it is typed (shown when digits are the answer).
+TYPED = {c.SkipField: "/skip", c.BackField: "/back", c.CancelForm: "/cancel", c.SubmitForm: "/submit"}
 
 
 @dataclass
@@ -132,17 +138,16 @@ class ConsoleSession:
             with self.app.store.session() as session:
                 owner = session.get(Person, tap.owner_id)
             return self._(NOT_YOUR_BUTTON, n=number, name=owner.name, handle=owner.handle)
-        command = tap.button.command()
-        if command is None:
+        if tap.button.asks:
             self.pending = tap
-            return self._(PROMPTS[tap.button.action], id=tap.button.task_id)
-        return self.show(self.app.chat.handle(self.actor.id, command, "console"))
+            return self._(PROMPTS[type(tap.button.command)], id=tap.button.task_id)
+        return self.show(self.app.chat.tap(self.actor.id, tap.button.command, "console"))
 
     def _answer_prompt(self, line: str) -> str:
         tap, self.pending = self.pending, None
         if line.strip().lower() == "/cancel":
             return self._(CANCELLED)
-        return self.show(self.app.chat.handle(self.actor.id, tap.button.prompt_command(line.strip()), "console"))
+        return self.show(self.app.chat.tap(self.actor.id, answered(tap.button.command, line.strip()), "console"))
 
     # ----- showing -----------------------------------------------------------
 
@@ -161,7 +166,8 @@ class ConsoleSession:
 
     def _numbered(self, message: Message, owner_id: int | None) -> str:
         if asks_for_text(message):  # digits are the answer here: show the commands the keys stand for
-            keys = [f"[{button.command().split()[0]}] {button.label}" for row in message.buttons for button in row]
+            keys = [f"[{TYPED.get(type(button.command), '?')}] {button.label}" for row in message.buttons
+                    for button in row]
             return message.text + "\n" + "  ".join(keys)
         keys = []
         for button in (button for row in message.buttons for button in row):

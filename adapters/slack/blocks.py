@@ -13,6 +13,7 @@ everyone).
 from __future__ import annotations
 
 from adapters.slack.values import action_id, pack
+from core.commands import CloseTask, TakeTask
 from core.messages import Button, Message
 
 SECTION_LIMIT = 3000
@@ -20,7 +21,7 @@ MESSAGE_BLOCKS = 50
 BUTTONS_PER_BLOCK = 25
 LABEL_LIMIT = 75
 FALLBACK_LIMIT = 300
-PRIMARY = frozenset({"done", "take"})
+PRIMARY = (CloseTask, TakeTask)  # the buttons drawn as the card's main action
 
 
 def escape(text: str) -> str:
@@ -99,6 +100,6 @@ def button(b: Button, row: int, column: int, part: str = "") -> dict:
         "type": "button", "action_id": action_id(row, column, part), "value": pack(b),
         "text": {"type": "plain_text", "text": b.label[:LABEL_LIMIT] or "…", "emoji": True},
     }
-    if b.action in PRIMARY:
+    if isinstance(b.command, PRIMARY):
         element["style"] = "primary"
     return element

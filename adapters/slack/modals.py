@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from adapters.slack.form_modal import modal, read_metadata
 from adapters.slack.values import pack, unpack
+from core.commands import Command, CommentTask, RejectStep, SnoozeTask
 from core.i18n import N_
 from core.messages import Button
 
@@ -15,11 +16,11 @@ CALLBACK_ID = "tf.prompt"
 INPUT_BLOCK = "tf-input"
 INPUT_ACTION = "value"
 TEXT_LIMIT = 2000
-MAX_LENGTH = {"comment": 4000, "reject": 2000}  # what the core keeps of each
-TITLES = {"comment": N_("Comment"), "snooze_custom": N_("Snooze"), "reject": N_("Reject")}
-LABELS = {"comment": N_("Your comment on #%(id)s"), "snooze_custom": N_("Until when should I snooze #%(id)s?"),
-          "reject": N_("Why do you reject #%(id)s?")}
-HINTS = {"snooze_custom": N_("For example: in 3 hours, tomorrow 10:00, friday, завтра в 10:00")}
+MAX_LENGTH = {CommentTask: 4000, RejectStep: 2000}  # what the core keeps of each
+TITLES = {CommentTask: N_("Comment"), SnoozeTask: N_("Snooze"), RejectStep: N_("Reject")}
+LABELS = {CommentTask: N_("Your comment on #%(id)s"), SnoozeTask: N_("Until when should I snooze #%(id)s?"),
+          RejectStep: N_("Why do you reject #%(id)s?")}
+HINTS = {SnoozeTask: N_("For example: in 3 hours, tomorrow 10:00, friday, завтра в 10:00")}
 SUBMIT = N_("Save")
 
 
@@ -27,24 +28,24 @@ def plain(text: str, limit: int = TEXT_LIMIT) -> dict:
     return {"type": "plain_text", "text": text[:limit], "emoji": True}
 
 
-def prompt_modal(chat, person_id: int, button: Button, origin: dict) -> dict:
-    """The modal asking for what the tapped button needs, in the person's language."""
+def prompt_modal(chat, person_id: int, command: Command, origin: dict) -> dict:
+    """The modal asking for what the tapped button's command needs, in the person's language."""
     def say(msgid: str, **params) -> str:
         return chat.say(person_id, msgid, **params)
 
-    wordy = button.action in MAX_LENGTH
-    element = {"type": "plain_text_input", "action_id": INPUT_ACTION, "multiline": wordy}
-    if wordy:
-        element["max_length"] = MAX_LENGTH[button.action]
+    kind = type(command)
+    element = {"type": "plain_text_input", "action_id": INPUT_ACTION, "multiline": kind in MAX_LENGTH}
+    if kind in MAX_LENGTH:
+        element["max_length"] = MAX_LENGTH[kind]
     block = {"type": "input", "block_id": INPUT_BLOCK, "element": element,
-             "label": plain(say(LABELS[button.action], id=button.task_id))}
-    if button.action in HINTS:
-        block["hint"] = plain(say(HINTS[button.action]))
-    return modal(say, CALLBACK_ID, {"v": pack(button), **origin}, say(TITLES[button.action]), SUBMIT, [block])
+             "label": plain(say(LABELS[kind], id=command.task_id))}
+    if kind in HINTS:
+        block["hint"] = plain(say(HINTS[kind]))
+    return modal(say, CALLBACK_ID, {"v": pack(Button("", command)), **origin}, say(TITLES[kind]), SUBMIT, [block])
 
 
-def submitted(view: dict) -> tuple[Button | None, str, dict]:
-    """The button, the typed text and the card's whereabouts from a submitted modal."""
+def submitted(view: dict) -> tuple[Command | None, str, dict]:
+    """The tapped button's command, the typed text and the card's whereabouts from a submitted modal."""
     meta = read_metadata(view)
     field = ((view.get("state") or {}).get("values") or {}).get(INPUT_BLOCK, {}).get(INPUT_ACTION, {})
     return unpack(meta.pop("v", None)), (field.get("value") or "").strip(), meta

@@ -1,31 +1,34 @@
-"""Button values: `action:task_id:arg`, short ids only, and never trusted.
+"""Button values: a command's tap code (core/taps.py), `feature:verb:id:arg`, never trusted.
 
 A value can be forged by anyone who can post to our endpoint with a valid
-signature, or be left over from an older version: the core checks that the
-task exists, that the person may see it and may do this; here we only check
-that the value has the shape we make.
+signature, or be left over from an older version: `unpack` rebuilds the typed
+command only from a value of the shape we make, and the core checks that the
+task exists, that the person may see it and may do this.
 """
 from __future__ import annotations
 
 import re
 
-from core.messages import ACTIONS, Button
+from core import taps
+from core.commands import Command
+from core.messages import Button
 
 ACTION_ID = re.compile(r"^tf\.")  # every Teamflow button's action_id starts so
-VALUE = re.compile(r"^([a-z_]{1,24}):(\d{1,9}):([\w-]{0,32})$")
+VALUE = re.compile(r"^([a-z]):([a-z_]{1,24}):(\d{1,9}):([\w-]{0,40})$")
 
 
 def pack(button: Button) -> str:
     """The compact value a Block Kit button carries."""
-    return f"{button.action}:{button.task_id}:{button.arg}"
+    tap = taps.pack(button.command)
+    return f"{tap.feature}:{tap.verb}:{tap.id}:{tap.arg}"
 
 
-def unpack(value: str | None) -> Button | None:
-    """Back to the core's button, or None for a value we never made."""
+def unpack(value: str | None) -> Command | None:
+    """The command a value stands for, or None for a value we never made."""
     match = VALUE.match(value or "")
-    if match is None or match.group(1) not in ACTIONS:
+    if match is None:
         return None
-    return Button(label="", action=match.group(1), task_id=int(match.group(2)), arg=match.group(3))
+    return taps.unpack(taps.Tap(match.group(1), match.group(2), int(match.group(3)), match.group(4)))
 
 
 def action_id(row: int, column: int, part: str = "") -> str:

@@ -1,22 +1,59 @@
-"""Button data: ids and short codes only, never titles, so it stays far under 64 bytes."""
+"""Button data: a CallbackData class per feature, carrying a command's tap code (core/taps.py).
+
+Ids and short codes only, never titles, so it stays far under 64 bytes; what
+comes back is never trusted: `command_of` rebuilds the typed command only from
+data of the shape we make, and the core checks ids and permissions when it runs.
+"""
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from core import taps
+from core.commands import Command
 from core.messages import Button
 
 
-class TaskAction(CallbackData, prefix="t"):
-    """A tap on a task card: `t:<action>:<task id>:<arg>`."""
+class TaskTap(CallbackData, prefix="t"):
+    """A task card's button: Done, Reopen, Take, Comment, Snooze."""
 
-    action: str
-    task_id: int
+    verb: str
+    id: int
     arg: str = ""
 
-    @classmethod
-    def of(cls, button: Button) -> "TaskAction":
-        return cls(action=button.action, task_id=button.task_id, arg=button.arg)
 
-    def button(self, label: str = "") -> Button:
-        """Back to the core's platform-neutral button (validated by the core, not trusted)."""
-        return Button(label=label, action=self.action, task_id=self.task_id, arg=self.arg)
+class StepTap(CallbackData, prefix="s"):
+    """A request step's button: Approve, Reject, Got it, Done, an outcome."""
+
+    verb: str
+    id: int
+    arg: str = ""
+
+
+class FillTap(CallbackData, prefix="f"):
+    """A button while filling a form: an answer, Skip, Back, Send, Cancel."""
+
+    verb: str
+    id: int
+    arg: str = ""
+
+
+class AnnouncementTap(CallbackData, prefix="a"):
+    """An announcement's RSVP and Close."""
+
+    verb: str
+    id: int
+    arg: str = ""
+
+
+FEATURES: dict[str, type[CallbackData]] = {"t": TaskTap, "s": StepTap, "f": FillTap, "a": AnnouncementTap}
+
+
+def callback_data(button: Button) -> str:
+    """The packed callback data of a button."""
+    tap = taps.pack(button.command)
+    return FEATURES[tap.feature](verb=tap.verb, id=tap.id, arg=tap.arg).pack()
+
+
+def command_of(data: CallbackData) -> Command | None:
+    """The command tapped; None for data we never made."""
+    return taps.unpack(taps.Tap(data.__prefix__, data.verb, data.id, data.arg))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import callback_data
 from core.messages import Message
 
 # Telegram counts its limit in UTF-16 code units (an emoji outside the BMP is two), on the text after
@@ -15,7 +15,7 @@ CLOSERS = len("</b></i></code></pre>")  # what _close_tags may add after the cut
 def keyboard(message: Message) -> InlineKeyboardMarkup | None:
     """The message's buttons as an inline keyboard (None when it has none)."""
     rows = [
-        [InlineKeyboardButton(text=b.label, callback_data=TaskAction.of(b).pack()) for b in row]
+        [InlineKeyboardButton(text=b.label, callback_data=callback_data(b)) for b in row]
         for row in message.buttons if row
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -1,9 +1,9 @@
-"""The buttons of a step's card, and reading back what a tap (or a typed command) names.
+"""The buttons of a step's card, and reading what a typed step command names.
 
-A button carries the task id and `s<step instance>` (plus `_<outcome number>`
-on a decide step), so a tap on an old card is refused as stale instead of
-deciding whatever step the request has reached meanwhile. Typed commands may
-leave the step out: `/approve 42 fine by me`, `/decide 42 refund`.
+A button's command names the step instance (and the outcome's number on a
+decide step), so a tap on an old card is refused as stale instead of deciding
+whatever step the request has reached meanwhile. Typed commands may leave the
+step out (`/approve 42 fine by me`, `/decide 42 refund`) or name it:
 
     /approve <task> [s<step>] [comment]      /reject <task> [s<step>] <reason>
     /ack <task> [s<step>] [comment]          /complete <task> [s<step>] [comment]
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core import commands as c
 from core.forms import who
 from core.forms.schema import UP, Step
 from core.i18n import gettext_for
@@ -56,14 +57,15 @@ def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | 
     assignee = session.get(StepAssignee, (row.id, person.id))
     if row.state != "open" or assignee is None or assignee.state != "pending":
         return []
-    arg, comment = f"s{row.id}", Button(_("Comment"), "comment", task_id)
+    comment = Button(_("Comment"), c.CommentTask(task_id))
     if row.kind in ("approve", "bot") and not (step and step.outcomes):
-        return [[Button(_("Approve"), "approve", task_id, arg), Button(_("Reject"), "reject", task_id, arg), comment]]
+        return [[Button(_("Approve"), c.ApproveStep(task_id, row.id)), Button(_("Reject"), c.RejectStep(task_id, row.id)),
+                 comment]]
     if row.kind == "acknowledge":
-        return [[Button(_("Got it"), "ack", task_id, arg), comment]]
+        return [[Button(_("Got it"), c.AcknowledgeStep(task_id, row.id)), comment]]
     if row.kind in ("work", "rework"):
-        return [[Button(_("Done"), "done_step", task_id, arg), comment]]
+        return [[Button(_("Done"), c.CompleteStep(task_id, row.id)), comment]]
     climb = who.has_level(session, author, row.level + 1)
-    choices = [Button(o.label.text(lang), "decide", task_id, f"{arg}_{i}")
+    choices = [Button(o.label.text(lang), c.ChooseOutcome(task_id, row.id, outcome=str(i)))
                for i, o in enumerate(step.outcomes if step else (), 1) if o.next != UP or climb]
     return [choices[i:i + 2] for i in range(0, len(choices), 2)] + [[comment]]

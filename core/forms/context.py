@@ -1,7 +1,6 @@
 """What reading a value needs, and what every reader shares."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,11 +9,11 @@ from sqlmodel import Session
 from core.errors import BadInput
 from core.forms.fields import Field
 from core.i18n import N_
+from core.parsing import valid_text
 
 MISSING = N_("%(field)s is required.")
 FEW = N_("%(field)s needs at least %(min)s entries.")
 MANY = N_("%(field)s takes at most %(max)s entries.")
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -38,14 +37,6 @@ def counted(field: Field, items: list) -> list:
     if field.max is not None and len(items) > field.max:
         raise BadInput(MANY, field=field.label, max=int(field.max))
     return items
-
-
-def valid_text(text: str) -> str:
-    """Text as a platform sent it, made valid Unicode: split surrogate pairs joined, a lone half is U+FFFD."""
-    if not SURROGATE.search(text):
-        return text
-    # JSON may carry a lone \ud83d escape; UTF-8 (the database, every platform's API) cannot encode it.
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def valid(value):

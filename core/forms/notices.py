@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from core.commands import CommentTask
 from core.forms.buttons import step_buttons
 from core.forms.records import OPEN_STATES, current_step, form_of, request_of_task
 from core.forms.views import request_view, step_label
@@ -63,7 +64,7 @@ def buttons(session: Session, task: Task, reader: Reader, request: FormRequest |
         form = form_of(session, request)
         found = step_buttons(session, task.id, row, form.step(row.step_key), reader.person,
                              session.get(Person, request.author_id), reader.lang)
-    return found or [[Button(gettext_for(reader.lang)("Comment"), "comment", task.id)]]
+    return found or [[Button(gettext_for(reader.lang)("Comment"), CommentTask(task.id))]]
 
 
 def is_request(session: Session, task_id: int) -> bool:

@@ -16,9 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.types import Message as TgMessage
 
-from adapters.telegram.callbacks import TaskAction
+from adapters.telegram.callbacks import FEATURES, command_of
 from adapters.telegram.handlers.prompts import Prompt
-from core.messages import ACTIONS, FILLING, Message
+from core.commands import FILLING, asks
+from core.messages import Button, Message
 
 TOAST_LIMIT = 200
 TAG = re.compile(r"<[^>]+>")
@@ -30,29 +31,29 @@ def toast(text: str) -> str:
     return first[:TOAST_LIMIT]
 
 
-async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMContext, app, person_id: int,
-                 telegram) -> None:
-    if callback_data.action not in ACTIONS:
+async def on_tap(query: CallbackQuery, callback_data, state: FSMContext, app, person_id: int, telegram) -> None:
+    """Run the tapped button's command (asking first what it needs), then redraw or answer below."""
+    command = command_of(callback_data)
+    if command is None:
         await query.answer(app.chat.stale_button(person_id), show_alert=True)
         return
-    button = callback_data.button()
-    command = button.command()
-    if command is None:  # the action needs words first: ask with ForceReply
+    if asks(command):  # the command needs words first: ask with ForceReply
         await query.answer()
         await state.set_state(Prompt.waiting)
-        await state.update_data(action=button.action, task_id=button.task_id, arg=button.arg)
+        await state.update_data(tap=callback_data.pack())
         if query.message:
             thread = query.message.message_thread_id if query.message.is_topic_message else None
-            await telegram.prompt(query.message.chat.id, app.chat.prompt_text(person_id, button), thread_id=thread)
+            prompt = app.chat.prompt_text(person_id, Button("", command))
+            await telegram.prompt(query.message.chat.id, prompt, thread_id=thread)
         return
-    answer = app.chat.handle(person_id, command, "telegram")
+    answer = app.chat.tap(person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
-    if button.action in FILLING or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
+    if isinstance(command, FILLING) or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
         if answer.kind != "refusal":
             await send_below(query, answer, person_id, telegram)
         return
     if answer.kind == "card" and query.message and query.message.chat:
-        card = app.chat.show_card(person_id, button.task_id, "telegram")
+        card = app.chat.show_card(person_id, command.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
 
 
@@ -72,6 +73,7 @@ async def on_unknown_tap(query: CallbackQuery, app, person_id: int) -> None:
 def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="buttons")
-    r.callback_query.register(on_tap, TaskAction.filter())
+    for feature in FEATURES.values():
+        r.callback_query.register(on_tap, feature.filter())
     r.callback_query.register(on_unknown_tap)
     return r

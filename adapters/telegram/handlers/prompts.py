@@ -6,12 +6,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message as TgMessage
 
-from core.messages import Button
-
+from adapters.telegram.callbacks import FEATURES, command_of
+from core.taps import answered
 
 
 class Prompt(StatesGroup):
-    waiting = State()  # data: action, task_id, arg (a step instance: a reject on an old card stays stale)
+    waiting = State()  # data: tap, the packed button (a step instance: a reject on an old card stays stale)
 
 
 async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, telegram) -> None:
@@ -21,9 +21,22 @@ async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, 
     if message.text.strip().lower() in ("/cancel", "/отмена"):
         await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
         return
-    button = Button(label="", action=data["action"], task_id=int(data["task_id"]), arg=str(data.get("arg") or ""))
-    command = button.prompt_command(message.text.strip())
-    await telegram.answer(message, app.chat.handle(person_id, command, "telegram"), person_id)
+    packed = str(data.get("tap") or "")
+    command = _command(packed)
+    if command is None:  # from an older build, or not ours
+        await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
+        return
+    answer = app.chat.tap(person_id, answered(command, message.text.strip()), "telegram")
+    await telegram.answer(message, answer, person_id)
+
+
+def _command(packed: str):
+    """The command kept while asking (None for data from an older build, or not ours)."""
+    feature = FEATURES.get(packed.split(":", 1)[0])
+    try:
+        return command_of(feature.unpack(packed)) if feature else None
+    except (TypeError, ValueError):
+        return None
 
 
 def router() -> Router:

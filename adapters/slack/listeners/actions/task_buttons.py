@@ -12,33 +12,36 @@ from adapters.slack.modals import prompt_modal
 from adapters.slack.replies import Origin, redraw, tell
 from adapters.slack.values import unpack
 from core.chat_sheets import StepSheet, open_step_sheet
-from core.messages import Button, Message
+from core.commands import CompleteStep, asks
+from core.messages import Message
 
 
 async def on_tap(ack, body, action, context, respond) -> None:
     await ack()
     teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
-    button, origin = unpack(action.get("value")), Origin.of(body)
-    if button is None:
+    command, origin = unpack(action.get("value")), Origin.of(body)
+    if command is None:
         await tell(slack, body, Message(teamflow.chat.stale_button(person_id), kind="refusal"), respond)
         return
-    if button.action == "done_step" and await open_step(teamflow, slack, person_id, button, body, origin, respond):
+    if isinstance(command, CompleteStep) and await open_step(teamflow, slack, person_id, command, body, origin,
+                                                             respond):
         return
-    command = button.command()
-    if command is None:
-        await slack.open_modal(body["trigger_id"], prompt_modal(teamflow.chat, person_id, button, origin.metadata()))
+    if asks(command):
+        await slack.open_modal(body["trigger_id"], prompt_modal(teamflow.chat, person_id, command, origin.metadata()))
         return
-    answer = teamflow.chat.handle(person_id, command, "slack")
+    answer = teamflow.chat.tap(person_id, command, "slack")
     if answer.kind != "card":  # a refusal, or a short answer (an RSVP): for the tapper alone
         await tell(slack, body, answer, respond)
         return
-    if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"], button.task_id, answer):
+    if not await redraw(teamflow, slack, origin, person_id, body["user"]["id"],
+                        getattr(command, "task_id", 0), answer):
         await tell(slack, body, answer, respond)  # a tap in a list: the card, for this person only
 
 
-async def open_step(teamflow, slack, person_id: int, button: Button, body: dict, origin: Origin, respond) -> bool:
+async def open_step(teamflow, slack, person_id: int, command: CompleteStep, body: dict, origin: Origin,
+                    respond) -> bool:
     """Done on a work step that fills fields opens them in a modal; False when the step fills nothing."""
-    sheet = open_step_sheet(teamflow.chat, person_id, button.task_id, button.arg, "slack")
+    sheet = open_step_sheet(teamflow.chat, person_id, command.task_id, f"s{command.step_id}", "slack")
     if sheet is None:
         return False
     if not isinstance(sheet, StepSheet):  # not this person's step (any more): said to them alone

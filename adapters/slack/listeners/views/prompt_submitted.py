@@ -10,18 +10,19 @@ from adapters.slack.form_modal import ERROR_LIMIT
 from adapters.slack.mentions import plain_text
 from adapters.slack.modals import INPUT_BLOCK, submitted
 from adapters.slack.replies import Origin, redraw
+from core.commands import asks
+from core.taps import answered
 
 
 async def on_submit(ack, body, view, context) -> None:
     teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
-    button, text, meta = submitted(view)
-    command = button.prompt_command(plain_text(teamflow, text)) if button else None
-    if command is None:  # metadata we never wrote
+    tapped, text, meta = submitted(view)
+    if tapped is None or asks(tapped) is None:  # metadata we never wrote
         await ack(response_action="errors", errors={INPUT_BLOCK: teamflow.chat.stale_button(person_id)})
         return
-    answer = teamflow.chat.handle(person_id, command, "slack")
+    answer = teamflow.chat.tap(person_id, answered(tapped, plain_text(teamflow, text)), "slack")
     if answer.kind == "refusal":
         await ack(response_action="errors", errors={INPUT_BLOCK: answer.text[:ERROR_LIMIT]})
         return
     await ack()
-    await redraw(teamflow, slack, Origin.from_metadata(meta), person_id, body["user"]["id"], button.task_id, answer)
+    await redraw(teamflow, slack, Origin.from_metadata(meta), person_id, body["user"]["id"], tapped.task_id, answer)
