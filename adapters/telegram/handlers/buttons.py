@@ -19,6 +19,7 @@ from aiogram.types import Message as TgMessage
 from adapters.telegram.callbacks import TaskAction
 from adapters.telegram.handlers.prompts import Prompt
 from core.messages import ACTIONS, FILLING, Message
+from core.offloop import off_loop
 
 TOAST_LIMIT = 200
 TAG = re.compile(r"<[^>]+>")
@@ -33,7 +34,7 @@ def toast(text: str) -> str:
 async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMContext, app, person_id: int,
                  telegram) -> None:
     if callback_data.action not in ACTIONS:
-        await query.answer(app.chat.stale_button(person_id), show_alert=True)
+        await query.answer(await off_loop(app.chat.stale_button, person_id), show_alert=True)
         return
     button = callback_data.button()
     command = button.command()
@@ -43,16 +44,17 @@ async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMCont
         await state.update_data(action=button.action, task_id=button.task_id, arg=button.arg)
         if query.message:
             thread = query.message.message_thread_id if query.message.is_topic_message else None
-            await telegram.prompt(query.message.chat.id, app.chat.prompt_text(person_id, button), thread_id=thread)
+            text = await off_loop(app.chat.prompt_text, person_id, button)
+            await telegram.prompt(query.message.chat.id, text, thread_id=thread)
         return
-    answer = app.chat.handle(person_id, command, "telegram")
+    answer = await off_loop(app.chat.handle, person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
     if button.action in FILLING or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
         if answer.kind != "refusal":
             await send_below(query, answer, person_id, telegram)
         return
     if answer.kind == "card" and query.message and query.message.chat:
-        card = app.chat.show_card(person_id, button.task_id, "telegram")
+        card = await off_loop(app.chat.show_card, person_id, button.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
 
 
@@ -66,7 +68,7 @@ async def send_below(query: CallbackQuery, answer: Message, person_id: int, tele
 
 async def on_unknown_tap(query: CallbackQuery, app, person_id: int) -> None:
     """Data we never made (forged, or from an older version): refuse politely."""
-    await query.answer(app.chat.stale_button(person_id), show_alert=True)
+    await query.answer(await off_loop(app.chat.stale_button, person_id), show_alert=True)
 
 
 def router() -> Router:

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message as TgMessage
 
+from adapters.telegram.filters import Magic
+
 from core.messages import Button
+from core.offloop import off_loop
 
 
 
@@ -19,15 +23,15 @@ async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, 
     data = await state.get_data()
     await state.clear()
     if message.text.strip().lower() in ("/cancel", "/отмена"):
-        await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
+        await telegram.answer(message, await off_loop(app.chat.cancelled, person_id, "telegram"), person_id)
         return
     button = Button(label="", action=data["action"], task_id=int(data["task_id"]), arg=str(data.get("arg") or ""))
     command = button.prompt_command(message.text.strip())
-    await telegram.answer(message, app.chat.handle(person_id, command, "telegram"), person_id)
+    await telegram.answer(message, await off_loop(app.chat.handle, person_id, command, "telegram"), person_id)
 
 
 def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="prompts")
-    r.message.register(on_answer, Prompt.waiting, F.text)
+    r.message.register(on_answer, StateFilter(Prompt.waiting), Magic(F.text))
     return r
