@@ -25,7 +25,7 @@ from core import scheduler as scheduling
 from core.forms import bots as form_bots
 from core.forms import handle_callback
 from core.forms.signing import SIGNATURE_HEADER
-from core.offloop import off_loop
+from core.offloop import off_loop, off_loop_read
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -36,7 +36,7 @@ def web_app(app: App, limits: Limits | None = None) -> web.Application:
     server = application(limits or Limits.of(app.settings))
 
     async def healthz(_request: web.Request) -> web.Response:
-        await off_loop(database_answers, app.store)
+        await off_loop_read(database_answers, app.store)
         return web.json_response({"ok": True, "platforms": [m.platform for m in app.messengers]})
 
     async def forms_callback(request: web.Request) -> web.Response:

@@ -16,6 +16,11 @@ core as it is, keeps the transaction boundary where it is (the use case), and
 is the asyncio way to call blocking code (`run_in_executor`, what
 `asyncio.to_thread` does, on a pool of our own).
 
+Short reads that others wait on (the member lookup before a Slack ack,
+/healthz) go through `off_loop_read`, on threads of their own: in a burst the
+units of work queue by the hundred, and a FIFO pool would put an
+acknowledgement or a health check behind all of them.
+
 Sizing: DB_THREADS stays under the engine's pool (SQLAlchemy's QueuePool: 5
 connections + 10 overflow, on SQLite files and PostgreSQL alike), so a thread
 never waits for a connection. On SQLite only one of them writes at a time (the
@@ -36,12 +41,24 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
-DB_THREADS = 8
+DB_THREADS = 6
+READ_THREADS = 2  # 6 + 2 stay under the pool's 15 connections even if a unit of work nests a read
 
 _pool = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="teamflow-db")
+_reads = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="teamflow-db-read")
 
 
 async def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run `fn(*args, **kwargs)` on a database thread and await its result (context variables follow)."""
+    return await _run(_pool, fn, *args, **kwargs)
+
+
+async def off_loop_read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """The same for a short read that an acknowledgement or a health check waits on: never queued
+    behind units of work."""
+    return await _run(_reads, fn, *args, **kwargs)
+
+
+async def _run(pool: ThreadPoolExecutor, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_pool, call)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)

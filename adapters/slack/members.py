@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.i18n import normalize
 from core.identity import slack_member_id
-from core.offloop import off_loop
+from core.offloop import off_loop_read
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,6 @@ async def resolve(teamflow, client: AsyncWebClient, profiles: Profiles, user_id:
     """By member id, then by e-mail (learning the id); the Slack locale becomes the language hint.
     A read on a database thread, writing only when something changed: it runs before the ack."""
     profile = await profiles.get(client, user_id)
-    person_id = await off_loop(slack_member_id, teamflow.store, user_id, profile.email, profile.locale,
+    person_id = await off_loop_read(slack_member_id, teamflow.store, user_id, profile.email, profile.locale,
                                teamflow.clock())
     return Member(person_id, normalize(profile.locale, normalize(teamflow.defaults.language)))

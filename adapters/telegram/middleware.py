@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from core.i18n import gettext_for, normalize
 from core.identity import telegram_member_id
-from core.offloop import off_loop
+from core.offloop import off_loop_read
 from core.people import NOT_A_MEMBER
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -61,7 +61,7 @@ class ResolveMember(BaseMiddleware):
         kept = self._known.get(key)
         if kept and self.clock() - kept[1] < self.ttl_s:
             return kept[0]
-        person_id = await off_loop(telegram_member_id, app.store, user.id, user.username, user.language_code,
+        person_id = await off_loop_read(telegram_member_id, app.store, user.id, user.username, user.language_code,
                                    app.clock())
         if person_id is not None:
             self._known[key] = (person_id, self.clock())
