@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m bench` (or `make bench`), or some of them by name:
 `python -m bench sweep fanout`; `python -m bench inbound --profile` adds a cProfile of the pipeline.
 
-Sizes and scales (environment): BENCH_INBOUND_N (300), BENCH_SWEEP_BIG (1_000_000),
+Sizes and scales (environment): BENCH_INBOUND_N (300), BENCH_BURST_N (500), BENCH_SWEEP_BIG (1_000_000),
 BENCH_FANOUT_N (1000), BENCH_FANOUT_SCALE (20), BENCH_MEMORY_TASKS (100_000).
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ import platform
 import sys
 import time
 
-from bench import fanout, inbound, inbound_slack, memory, sweep, workers
+from bench import burst, fanout, inbound, inbound_slack, memory, sweep, workers
 
-BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory,
-              "workers": workers}
+BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "burst": burst, "sweep": sweep, "fanout": fanout,
+              "memory": memory, "workers": workers}
 
 
 def summary(results, elapsed: float) -> None:

@@ -25,6 +25,7 @@ from core import scheduler as scheduling
 from core.forms import bots as form_bots
 from core.forms import handle_callback
 from core.forms.signing import SIGNATURE_HEADER
+from core.offloop import off_loop, off_loop_read
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -35,19 +36,25 @@ def web_app(app: App, limits: Limits | None = None) -> web.Application:
     server = application(limits or Limits.of(app.settings))
 
     async def healthz(_request: web.Request) -> web.Response:
-        with app.store.session() as session:
-            session.exec(select(1)).one()  # the database answers
+        await off_loop_read(database_answers, app.store)
         return web.json_response({"ok": True, "platforms": [m.platform for m in app.messengers]})
 
     async def forms_callback(request: web.Request) -> web.Response:
         """A bot step's answer, later: 200, or 400 / 401 / 404 / 409 / 422 with {"error": …}."""
         body = await request.read()
-        status, answer = handle_callback(app.store, body, request.headers.get(SIGNATURE_HEADER), now=app.clock())
+        status, answer = await off_loop(handle_callback, app.store, body, request.headers.get(SIGNATURE_HEADER),
+                                        now=app.clock())
         return web.json_response(answer, status=status)
 
     server.router.add_get("/healthz", healthz)
     server.router.add_post(form_bots.CALLBACK_PATH, forms_callback)
     return server
+
+
+def database_answers(store) -> None:
+    """One SELECT in a read transaction: never queued behind a writer (SQLite WAL)."""
+    with store.read() as session:
+        session.exec(select(1)).one()
 
 
 def register_webhook(server: web.Application, dp, bot, secret: str, *, background: bool = True) -> None:

@@ -4,7 +4,8 @@
 pending rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never share
 a row; SQLite has one writer at a time anyway), renders each for its
 recipient, hands it to the messenger of the recipient's platform and records
-the platform's message reference.
+the platform's message reference. Its store work runs on database threads
+(core/offloop.py), the sending on the event loop.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from core.clock import Clock, from_db, to_db
 from core.messages import Message
 from core.models import AnnouncementPost, CardMessage, Outbox, Person
+from core.offloop import off_loop
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +145,14 @@ class Delivery:
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were handled."""
-        with self.store.session() as session:
-            claimed = [(row.id, row.claimed_at) for row in claim(session, self.clock(), self.batch, self.lease)]
+        claimed = await off_loop(self._claim)
         for row_id, claimed_at in claimed:
             await self._deliver(row_id, claimed_at)
         return len(claimed)
+
+    def _claim(self) -> list[tuple[int, datetime]]:
+        with self.store.session() as session:
+            return [(row.id, row.claimed_at) for row in claim(session, self.clock(), self.batch, self.lease)]
 
     async def drain(self, rounds: int = 100) -> int:
         """Deliver until nothing is due (tests, the console after each turn)."""
@@ -160,10 +165,30 @@ class Delivery:
         return total
 
     async def _deliver(self, row_id: int, claimed_at: datetime) -> None:
+        """Prepare the row on a database thread, send it on the loop, record the outcome on a thread."""
+        prepared = await off_loop(self._prepare, row_id, claimed_at)
+        if prepared is None:
+            return
+        messenger, person, target, message, in_doubt = prepared
+        try:
+            sent = await self._reconciled(messenger, person, target, message) if in_doubt else None
+            if sent is None:
+                sent = await self._send(messenger, person, target, message)
+        except DeliveryError as exc:
+            await off_loop(self._record_failure, row_id, exc)
+            return
+        except Exception as exc:  # a bug or an outage: keep the row, try again later
+            log.exception("delivery of outbox row %s failed", row_id)
+            await off_loop(self._record_failure, row_id, DeliveryError(repr(exc)))
+            return
+        await off_loop(self._record_sent, row_id, sent, message)
+
+    def _prepare(self, row_id: int, claimed_at: datetime):
+        """The row marked as sending, with what it takes to send it; None when it is not ours or not sendable."""
         with self.store.session() as session:
             row = session.get(Outbox, row_id, with_for_update=True)
             if row.status != "claimed" or from_db(row.claimed_at) != from_db(claimed_at):
-                return  # our lease ran out and another worker took the row: it is theirs now
+                return None  # our lease ran out and another worker took the row: it is theirs now
             person = session.get(Person, row.recipient_id) if row.recipient_id else None
             target = self._target(session, row)
             messenger = self._by_platform(target[0]) if target else self.messenger_for(person)
@@ -173,25 +198,14 @@ class Delivery:
                 else:
                     self._wait_for_contact(row)
                 session.add(row)
-                return
+                return None
             message = self.renderer.notice(session, row, person, messenger.platform)
             message.key = row.key
             in_doubt = row.error == IN_DOUBT
             # Recorded before the call: after a crash, this row is known to be in doubt.
             row.status, row.claimed_at, row.attempts = "sending", to_db(self.clock()), row.attempts + 1
             session.add(row)
-        try:
-            sent = await self._reconciled(messenger, person, target, message) if in_doubt else None
-            if sent is None:
-                sent = await self._send(messenger, person, target, message)
-        except DeliveryError as exc:
-            self._record_failure(row_id, exc)
-            return
-        except Exception as exc:  # a bug or an outage: keep the row, try again later
-            log.exception("delivery of outbox row %s failed", row_id)
-            self._record_failure(row_id, DeliveryError(repr(exc)))
-            return
-        self._record_sent(row_id, sent, message)
+        return messenger, person, target, message, in_doubt
 
     @staticmethod
     def _target(session: Session, row: Outbox) -> tuple[str, str, str | None] | None:

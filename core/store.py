@@ -7,10 +7,20 @@ with "database is locked". PostgreSQL needs none of this.
 What only one process may do at a time, whatever the database (migrating,
 syncing the org file at start), runs under `exclusive`: a transaction-scoped
 advisory lock on PostgreSQL; on SQLite the BEGIN IMMEDIATE above already is one.
+
+Units of work run on worker threads (core/offloop.py), several at once. On
+SQLite the threads of this process queue for the write lock on a Python lock,
+in order, instead of in SQLite's busy handler (which polls, sleeping up to
+100 ms between tries); other processes still meet the busy timeout. `read()`
+is a unit of work that only reads: on SQLite it begins deferred, so in WAL mode
+it neither waits for a writer nor holds one up. In-memory SQLite is one
+connection shared by every thread (StaticPool): there every session, reads
+too, takes its turn.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
 from sqlalchemy import event, text
@@ -25,6 +35,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Never renumber MIGRATIONS_LOCK: a worker of the previous release may be migrating.
 MIGRATIONS_LOCK = 731400  # `teamflow db upgrade` (core/migrations/env.py)
 ORG_SYNC_LOCK = 731401  # syncing the org file into the store (core/org.py `sync_org`)
+READ_ONLY = "teamflow_read_only"  # execution option: this transaction only reads (BEGIN, not BEGIN IMMEDIATE)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -34,8 +45,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+def _in_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:")
+
+
 def _sqlite_engine(url: str, echo: bool) -> Engine:
-    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    in_memory = _in_memory(url)
     kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     if in_memory:
         kwargs["poolclass"] = StaticPool
@@ -57,8 +72,8 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     def _on_begin(conn):  # pragma: no cover - exercised via every test
         # Take the write lock up front: a deferred transaction that later
         # upgrades to a writer can fail at once with SQLITE_BUSY, whatever
-        # the busy timeout says.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # the busy timeout says. A read-only unit of work (Store.read) begins deferred.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -86,6 +101,12 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        sqlite = engine.dialect.name == "sqlite"
+        shared = sqlite and _in_memory(engine.url.render_as_string())
+        # Writers of this process take turns here (reentrant: a read inside a write is fine).
+        self._write_turn = threading.RLock() if sqlite else None
+        self._read_turn = self._write_turn if shared else None
+        self._reader = engine.execution_options(**{READ_ONLY: True}) if sqlite else engine
 
     @classmethod
     def from_url(cls, url: str) -> "Store":
@@ -94,13 +115,22 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: everything inside commits together or not at all."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._write_turn or nullcontext(), Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A transaction that only reads (on SQLite it never waits for a writer); nothing is committed."""
+        with self._read_turn or nullcontext(), Session(self._reader, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,6 +21,7 @@ from adapters.slack.blocks import escape
 from adapters.slack.replies import tell
 from core.i18n import gettext_for
 from core.messages import SOMETHING_WRONG, Message
+from core.offloop import off_loop
 
 log = logging.getLogger(__name__)
 BODY_LOGGED = 4000  # characters of the request body kept in the log line
@@ -37,7 +38,7 @@ def guarded(listener):
         try:
             await listener(**{name: given[name] for name in wanted})
         except Exception as error:  # noqa: BLE001 - one request must never take the others down
-            message = _logged(error, body, context)
+            message = await _logged(error, body, context)
             if ack.response is None:  # not acknowledged yet: the apology rides on the ack where it can
                 await (ack(response_type="ephemeral", text=escape(message.text)) if "command" in body else ack())
                 if "command" in body:
@@ -50,7 +51,7 @@ def guarded(listener):
 
 async def on_error(error: Exception, body: dict, context, response, respond) -> None:
     """Bolt's error handler (middleware errors): a 200 with the apology instead of a 500."""
-    message = _logged(error, body, context)
+    message = await _logged(error, body, context)
     if response is None:
         await _tell(context, body, message, respond)
         return
@@ -61,13 +62,13 @@ async def on_error(error: Exception, body: dict, context, response, respond) -> 
         await _tell(context, body, message, respond)
 
 
-def _logged(error: Exception, body: dict, context) -> Message:
+async def _logged(error: Exception, body: dict, context) -> Message:
     """Log the failure with the request; the apology in the person's language."""
     log.error("slack request failed: %s", json.dumps(body, default=str)[:BODY_LOGGED], exc_info=error)
     teamflow = context.get("teamflow")
     if teamflow is None:
         return Message(gettext_for("en")(SOMETHING_WRONG), kind="refusal")
-    return teamflow.chat.trouble(context.get("person_id"), slack_id=context.user_id)
+    return await off_loop(teamflow.chat.trouble, context.get("person_id"), slack_id=context.user_id)
 
 
 async def _tell(context, body: dict, message: Message, respond) -> None:

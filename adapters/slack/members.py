@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.i18n import normalize
-from core.identity import slack_member
+from core.identity import slack_member_id
+from core.offloop import off_loop_read
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ class Member:
 
 
 async def resolve(teamflow, client: AsyncWebClient, profiles: Profiles, user_id: str) -> Member:
-    """By member id, then by e-mail (learning the id); the Slack locale becomes the language hint."""
+    """By member id, then by e-mail (learning the id); the Slack locale becomes the language hint.
+    A read on a database thread, writing only when something changed: it runs before the ack."""
     profile = await profiles.get(client, user_id)
-    with teamflow.store.session() as session:
-        person = slack_member(session, user_id, profile.email, profile.locale, teamflow.clock())
-        person_id = person.id if person else None
+    person_id = await off_loop_read(slack_member_id, teamflow.store, user_id, profile.email, profile.locale,
+                               teamflow.clock())
     return Member(person_id, normalize(profile.locale, normalize(teamflow.defaults.language)))

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import blocks, fallback
 from core.messages import Message
 from core.models import Person
+from core.offloop import off_loop
 from core.outbox import DeliveryError, Sent
 from core.ratelimit import Limit, RateLimiter
 
@@ -78,7 +79,7 @@ class SlackMessenger:
                     raise
                 await asyncio.sleep(exc.retry_after)
         if message.task_id and self.chat is not None:
-            self.chat.remember_card(message.task_id, sent, person_id)
+            await off_loop(self.chat.remember_card, message.task_id, sent, person_id)
         return sent
 
     async def ephemeral(self, chat_id: str, user_id: str, message: Message, *, thread_ts: str | None = None) -> None:

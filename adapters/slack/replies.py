@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from adapters.slack.blocks import blocks, fallback
 from adapters.slack.home import home_view
 from core.messages import Message
+from core.offloop import off_loop
 from core.outbox import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,11 @@ async def redraw(teamflow, slack, origin: Origin, person_id: int, user_id: str, 
     """Redraw the tapped card, or the App Home it sits on; False when there is nothing to redraw.
     `card`: the tap's answer, whose headline ("You approved #1.") is Slack's toast."""
     if origin.home:
-        await slack.publish_home(user_id, home_view(teamflow.chat, person_id))
+        await slack.publish_home(user_id, await off_loop(home_view, teamflow.chat, person_id))
         return True
-    if origin.ts and teamflow.chat.task_of_message("slack", origin.channel, origin.ts) == task_id:
+    if origin.ts and await off_loop(teamflow.chat.task_of_message, "slack", origin.channel, origin.ts) == task_id:
         if card is None or card.task_id != task_id:
-            card = teamflow.chat.show_card(person_id, task_id, "slack")
+            card = await off_loop(teamflow.chat.show_card, person_id, task_id, "slack")
         await slack.update(origin.channel, origin.ts, card)
         return True
     return False

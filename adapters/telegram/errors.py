@@ -12,6 +12,8 @@ import logging
 from aiogram import Dispatcher
 from aiogram.types import ErrorEvent
 
+from core.offloop import off_loop
+
 log = logging.getLogger(__name__)
 UPDATE_LOGGED = 4000  # characters of the update's JSON kept in the log line
 
@@ -25,7 +27,7 @@ async def on_error(event: ErrorEvent, app) -> bool:
     user = getattr(source, "from_user", None)
     if user is None or user.is_bot:
         return True
-    text = app.chat.trouble(language=user.language_code, telegram_id=user.id).text
+    text = (await off_loop(app.chat.trouble, language=user.language_code, telegram_id=user.id)).text
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text[:200], show_alert=True)

@@ -21,6 +21,7 @@ from aiogram.types import Message as TgMessage
 from adapters.telegram.keyboards import fit, keyboard
 from core.messages import Message
 from core.models import Person
+from core.offloop import off_loop
 from core.outbox import DeliveryError, Sent
 from core.ratelimit import Limit, RateLimiter
 
@@ -92,8 +93,8 @@ class TelegramMessenger:
                     raise
                 await asyncio.sleep(exc.retry_after)
         if message.task_id and self.chat is not None:
-            self.chat.remember_card(message.task_id, Sent(self.platform, str(sent.chat.id), str(sent.message_id)),
-                                    person_id)
+            await off_loop(self.chat.remember_card, message.task_id,
+                           Sent(self.platform, str(sent.chat.id), str(sent.message_id)), person_id)
 
     async def update(self, chat_id: str, message_id: str, message: Message) -> None:
         """Redraw a card in place; an unchanged or vanished card is fine."""
@@ -134,7 +135,7 @@ class TelegramMessenger:
             raise DeliveryError(f"429: retry after {exc.retry_after}s", retry_after=exc.retry_after) from exc
         except TelegramMigrateToChat as exc:
             if self.on_migrate:
-                self.on_migrate(chat_id, exc.migrate_to_chat_id)
+                await off_loop(self.on_migrate, chat_id, exc.migrate_to_chat_id)
             raise DeliveryError(f"chat moved to {exc.migrate_to_chat_id}", retry_after=0) from exc
         except TelegramForbiddenError as exc:
             raise DeliveryError(exc.message, permanent=True) from exc

@@ -20,6 +20,7 @@ from adapters.telegram.callbacks import FEATURES, command_of
 from adapters.telegram.handlers.prompts import Prompt
 from core.commands import FILLING, asks
 from core.messages import Button, Message
+from core.offloop import off_loop
 
 TOAST_LIMIT = 200
 TAG = re.compile(r"<[^>]+>")
@@ -35,7 +36,7 @@ async def on_tap(query: CallbackQuery, callback_data, state: FSMContext, app, pe
     """Run the tapped button's command (asking first what it needs), then redraw or answer below."""
     command = command_of(callback_data)
     if command is None:
-        await query.answer(app.chat.stale_button(person_id), show_alert=True)
+        await query.answer(await off_loop(app.chat.stale_button, person_id), show_alert=True)
         return
     if asks(command):  # the command needs words first: ask with ForceReply
         await query.answer()
@@ -43,17 +44,17 @@ async def on_tap(query: CallbackQuery, callback_data, state: FSMContext, app, pe
         await state.update_data(tap=callback_data.pack())
         if query.message:
             thread = query.message.message_thread_id if query.message.is_topic_message else None
-            prompt = app.chat.prompt_text(person_id, Button("", command))
+            prompt = await off_loop(app.chat.prompt_text, person_id, Button("", command))
             await telegram.prompt(query.message.chat.id, prompt, thread_id=thread)
         return
-    answer = app.chat.tap(person_id, command, "telegram")
+    answer = await off_loop(app.chat.tap, person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
     if isinstance(command, FILLING) or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
         if answer.kind != "refusal":
             await send_below(query, answer, person_id, telegram)
         return
     if answer.kind == "card" and query.message and query.message.chat:
-        card = app.chat.show_card(person_id, command.task_id, "telegram")
+        card = await off_loop(app.chat.show_card, person_id, command.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
 
 
@@ -67,7 +68,7 @@ async def send_below(query: CallbackQuery, answer: Message, person_id: int, tele
 
 async def on_unknown_tap(query: CallbackQuery, app, person_id: int) -> None:
     """Data we never made (forged, or from an older version): refuse politely."""
-    await query.answer(app.chat.stale_button(person_id), show_alert=True)
+    await query.answer(await off_loop(app.chat.stale_button, person_id), show_alert=True)
 
 
 def router() -> Router:

@@ -4,6 +4,9 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message as TgMessage
 
+from adapters.telegram.filters import Magic
+from core.offloop import off_loop
+
 
 
 def addressed_elsewhere(text: str, bot_username: str) -> bool:
@@ -19,12 +22,12 @@ async def on_text(message: TgMessage, app, person_id: int, telegram, bot_usernam
         return  # group chatter that is not for us (privacy mode usually hides it anyway)
     if text.startswith("/") and addressed_elsewhere(text, bot_username):
         return
-    answer = app.chat.handle(person_id, text, "telegram")
+    answer = await off_loop(app.chat.handle, person_id, text, "telegram")
     await telegram.answer(message, answer, person_id)
 
 
 def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="commands")
-    r.message.register(on_text, F.text)
+    r.message.register(on_text, Magic(F.text))
     return r

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message as TgMessage
 
 from adapters.telegram.callbacks import FEATURES, command_of
+from adapters.telegram.filters import Magic
+from core.offloop import off_loop
 from core.taps import answered
 
 
@@ -19,14 +22,13 @@ async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, 
     data = await state.get_data()
     await state.clear()
     if message.text.strip().lower() in ("/cancel", "/отмена"):
-        await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
+        await telegram.answer(message, await off_loop(app.chat.cancelled, person_id, "telegram"), person_id)
         return
-    packed = str(data.get("tap") or "")
-    command = _command(packed)
+    command = _command(str(data.get("tap") or ""))
     if command is None:  # from an older build, or not ours
-        await telegram.answer(message, app.chat.cancelled(person_id, "telegram"), person_id)
+        await telegram.answer(message, await off_loop(app.chat.cancelled, person_id, "telegram"), person_id)
         return
-    answer = app.chat.tap(person_id, answered(command, message.text.strip()), "telegram")
+    answer = await off_loop(app.chat.tap, person_id, answered(command, message.text.strip()), "telegram")
     await telegram.answer(message, answer, person_id)
 
 
@@ -42,5 +44,5 @@ def _command(packed: str):
 def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="prompts")
-    r.message.register(on_answer, Prompt.waiting, F.text)
+    r.message.register(on_answer, StateFilter(Prompt.waiting), Magic(F.text))
     return r

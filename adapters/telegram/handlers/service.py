@@ -4,14 +4,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message as TgMessage
 
+from adapters.telegram.filters import Magic
+from core.offloop import off_loop
+
 
 
 async def on_migrate(message: TgMessage, app) -> None:
-    app.chat.move_chat("telegram", message.chat.id, message.migrate_to_chat_id)
+    await off_loop(app.chat.move_chat, "telegram", message.chat.id, message.migrate_to_chat_id)
 
 
 def router() -> Router:
     """A fresh Router (a Router can belong to one Dispatcher only)."""
     r = Router(name="service")
-    r.message.register(on_migrate, F.migrate_to_chat_id)
+    r.message.register(on_migrate, Magic(F.migrate_to_chat_id))
     return r

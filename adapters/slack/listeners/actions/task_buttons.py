@@ -3,7 +3,8 @@
 The value is never trusted: a forged or stale one, or a tap by someone who may
 not, changes nothing and says why in an ephemeral message. Comment and
 "Other time…" need words first: a modal opens straight after the ack, while
-the trigger_id is fresh.
+the trigger_id is fresh. Everything after the ack that reads or writes the
+store runs on a database thread (core/offloop.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from adapters.slack.values import unpack
 from core.chat_sheets import StepSheet, open_step_sheet
 from core.commands import CompleteStep, asks
 from core.messages import Message
+from core.offloop import off_loop
 
 
 async def on_tap(ack, body, action, context, respond) -> None:
@@ -21,15 +23,17 @@ async def on_tap(ack, body, action, context, respond) -> None:
     teamflow, slack, person_id = context["teamflow"], context["slack"], context["person_id"]
     command, origin = unpack(action.get("value")), Origin.of(body)
     if command is None:
-        await tell(slack, body, Message(teamflow.chat.stale_button(person_id), kind="refusal"), respond)
+        stale = await off_loop(teamflow.chat.stale_button, person_id)
+        await tell(slack, body, Message(stale, kind="refusal"), respond)
         return
     if isinstance(command, CompleteStep) and await open_step(teamflow, slack, person_id, command, body, origin,
                                                              respond):
         return
     if asks(command):
-        await slack.open_modal(body["trigger_id"], prompt_modal(teamflow.chat, person_id, command, origin.metadata()))
+        view = await off_loop(prompt_modal, teamflow.chat, person_id, command, origin.metadata())
+        await slack.open_modal(body["trigger_id"], view)
         return
-    answer = teamflow.chat.tap(person_id, command, "slack")
+    answer = await off_loop(teamflow.chat.tap, person_id, command, "slack")
     if answer.kind != "card":  # a refusal, or a short answer (an RSVP): for the tapper alone
         await tell(slack, body, answer, respond)
         return
@@ -41,12 +45,20 @@ async def on_tap(ack, body, action, context, respond) -> None:
 async def open_step(teamflow, slack, person_id: int, command: CompleteStep, body: dict, origin: Origin,
                     respond) -> bool:
     """Done on a work step that fills fields opens them in a modal; False when the step fills nothing."""
-    sheet = open_step_sheet(teamflow.chat, person_id, command.task_id, f"s{command.step_id}", "slack")
-    if sheet is None:
+    found = await off_loop(step_modal, teamflow.chat, person_id, command, origin)
+    if found is None:
         return False
-    if not isinstance(sheet, StepSheet):  # not this person's step (any more): said to them alone
-        await tell(slack, body, sheet, respond)
+    if isinstance(found, Message):  # not this person's step (any more): said to them alone
+        await tell(slack, body, found, respond)
         return True
-    say = lambda msgid, **kw: teamflow.chat.say(person_id, msgid, **kw)  # noqa: E731
-    await slack.open_modal(body["trigger_id"], step_view(say, sheet, origin.metadata()))
+    await slack.open_modal(body["trigger_id"], found)
     return True
+
+
+def step_modal(chat, person_id: int, command: CompleteStep, origin: Origin) -> dict | Message | None:
+    """The step's modal, a refusal, or None when the step fills nothing (on a database thread)."""
+    sheet = open_step_sheet(chat, person_id, command.task_id, f"s{command.step_id}", "slack")
+    if sheet is None or not isinstance(sheet, StepSheet):
+        return sheet
+    say = lambda msgid, **kw: chat.say(person_id, msgid, **kw)  # noqa: E731
+    return step_view(say, sheet, origin.metadata())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from adapters.slack.mentions import plain_text
 from core.messages import Message
+from core.offloop import off_loop
 
 
 async def on_message(event, context) -> None:
@@ -13,21 +14,23 @@ async def on_message(event, context) -> None:
         return  # a bot's post, an edit, a join: nothing a person said to us
     teamflow, slack = context["teamflow"], context["slack"]
     channel, thread = event["channel"], event.get("thread_ts")
-    task_id = teamflow.chat.task_of_message("slack", channel, thread) if thread and thread != event["ts"] else None
-    text = plain_text(teamflow, event.get("text") or "").strip()
+    task_id = await off_loop(teamflow.chat.task_of_message, "slack", channel, thread) \
+        if thread and thread != event["ts"] else None
+    text = (await off_loop(plain_text, teamflow, event.get("text") or "")).strip()
     if task_id is not None:
-        for answer in on_card(teamflow.chat, person_id, task_id, event.get("files") or [], text):
+        answers = await off_loop(on_card, teamflow.chat, person_id, task_id, event.get("files") or [], text)
+        for answer in answers:
             await slack.ephemeral(channel, event["user"], answer, thread_ts=thread)
     elif event.get("channel_type") == "im" and not thread:
         for f in [f for f in event.get("files") or [] if f.get("id")]:  # a file for a form's question
-            answer = teamflow.chat.send_file(person_id, "slack", **file_fields(f))
+            answer = await off_loop(teamflow.chat.send_file, person_id, "slack", **file_fields(f))
             await slack.answer(channel, answer, person_id)
         if text:
-            await slack.answer(channel, teamflow.chat.handle(person_id, text, "slack"), person_id)
+            await slack.answer(channel, await off_loop(teamflow.chat.handle, person_id, text, "slack"), person_id)
 
 
 def on_card(chat, person_id: int, task_id: int, files: list[dict], text: str) -> list[Message]:
-    """Attach every file, then comment the text; each answer is shown to the author only."""
+    """Attach every file, then comment the text (on a database thread); each answer goes to the author only."""
     answers = [chat.attach_file(person_id, task_id, "slack", **file_fields(f)) for f in files if f.get("id")]
     if text:
         answers.append(chat.reply_to_card(person_id, task_id, text, "slack"))
