@@ -27,6 +27,7 @@ from core import policy as org_policy
 from core import webhooks as org_webhooks
 from core import workdays
 from core.workdays import Calendar
+from core.yamlread import compose
 from core.clock import is_valid_zone, to_db
 from core.models import Person
 from core.store import ORG_SYNC_LOCK, exclusive
@@ -150,7 +151,7 @@ def parse_org(
 ) -> tuple[Org | None, list[Problem]]:
     """Parse org YAML: (org, []) when it is clean, else (None, every problem by line)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc)]
     parser = _Parser(default_timezone, default_language)

@@ -13,6 +13,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from core.forms.schema import Label
+from core.yamlread import compose  # noqa: F401  (the form parser's reader)
 
 LANGS = ("en", "ru")
 _NULL = "tag:yaml.org,2002:null"
@@ -28,19 +29,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
-
-
-# libyaml's composer is ten times faster than PyYAML's own and keeps the same marks.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def compose(text: str) -> Node | None:
-    """The node tree of a YAML text, with line marks; YAMLError as PyYAML's own loader words it
-    (libyaml's messages say less), so a problem reads the same with or without libyaml."""
-    try:
-        return yaml.compose(text, Loader=FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def line(node: Node) -> int:
