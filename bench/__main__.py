@@ -11,10 +11,10 @@ import platform
 import sys
 import time
 
-from bench import fanout, inbound, inbound_slack, memory, sweep, workers
+from bench import fanout, inbound, inbound_slack, memory, statements, sweep, workers
 
 BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory,
-              "workers": workers}
+              "workers": workers, "statements": statements}
 
 
 def summary(results, elapsed: float) -> None:
