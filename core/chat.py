@@ -26,7 +26,7 @@ from core.models import Person
 from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
 from core.render import Templates, refusal_text
 from core.timeparse import parse_when
-from core.views import Reader, card_buttons, history_view, task_view, when
+from core.views import Facts, Reader, board_view, card_buttons, history_view, page, task_view, task_views, when
 
 log = logging.getLogger(__name__)
 INPUT_MAX = 12000
@@ -204,14 +204,14 @@ class Chat:
 
     def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
         """A task's card for this reader, with the buttons they may use; a request's shows its form and route."""
-        if chat_forms.is_request(session, task.id):
-            return forms_notices.card(self, session, task, reader, headline=headline,
-                                      history=history_view(session, task, reader) if history else None)
-        now = self.clock()
-        text = self.render(
-            "card", reader, t=task_view(session, task, reader, now), headline=headline,
-            history=history_view(session, task, reader) if history else None,
-        )
+        with page(session, [task]) as loaded:  # one query tells a request's card from a task's, and fills it
+            if loaded.facts.get(task.id, Facts()).request:
+                return forms_notices.card(self, session, task, reader, headline=headline,
+                                          history=history_view(session, task, reader) if history else None)
+            text = self.render(
+                "card", reader, t=task_view(session, task, reader, self.clock()), headline=headline,
+                history=history_view(session, task, reader) if history else None,
+            )
         return Message(text=text, buttons=card_buttons(task, reader), task_id=task.id, kind="card")
 
     def _headline(self, reader: Reader, msgid: str, **params) -> str:
@@ -246,7 +246,7 @@ class Chat:
     def _tasks(self, session, reader, cmd):
         scope = cmd.args.strip().lower() or "mine"
         found = queries.list_tasks(session, reader.person.id, scope, now=self.clock())
-        views = [task_view(session, t, reader, self.clock()) for t in found]
+        views = task_views(session, found, reader, self.clock())
         text = self.render("task_list", reader, tasks=views, scope=scope, limit=queries.LIST_LIMIT)
         buttons = [[replace(b, label=f"#{t.id} {b.label}") for b in card_buttons(t, reader)[0]
                     if b.action in ("done", "take")] for t in found]
@@ -254,10 +254,7 @@ class Chat:
 
     def _board(self, session, reader, cmd):
         columns = queries.board(session, reader.person.id, now=self.clock())
-        view = [
-            {"column": column.value, "count": count, "tasks": [task_view(session, t, reader, self.clock()) for t in shown]}
-            for column, (count, shown) in columns.items()
-        ]
+        view = board_view(session, columns, reader, self.clock())
         return Message(text=self.render("board", reader, columns=view), kind="board")
 
     def _show(self, session, reader, cmd):

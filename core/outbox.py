@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Sequence
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
 from core.clock import Clock, from_db, to_db
@@ -42,8 +42,7 @@ def enqueue(
     context: dict[str, Any] | None = None,
 ) -> Outbox | None:
     """Add a notice, to a person or to a channel (platform + chat id), unless its key exists."""
-    if (recipient_id is None) == (chat_id is None):
-        raise ValueError("a notice goes to a person or to a channel")
+    _check_target(recipient_id, chat_id)
     if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:
         return None
     row = Outbox(
@@ -52,6 +51,35 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def _check_target(recipient_id: int | None, chat_id: str | None) -> None:
+    if (recipient_id is None) == (chat_id is None):
+        raise ValueError("a notice goes to a person or to a channel")
+
+
+def notice(*, key: str, template: str, recipient_id: int | None = None, platform: str | None = None,
+           chat_id: str | None = None, task_id: int | None = None, context: dict[str, Any] | None = None) -> dict:
+    """One notice for `enqueue_many`: the same words as `enqueue`'s."""
+    _check_target(recipient_id, chat_id)
+    return {"key": key, "template": template, "recipient_id": recipient_id, "platform": platform,
+            "chat_id": chat_id, "task_id": task_id, "context": context or {}}
+
+
+def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fresh: bool = False) -> int:
+    """Add many notices (built with `notice`) in one INSERT; those whose key exists are left out.
+
+    `fresh`: the caller knows no key can exist yet (each names a row made in
+    this transaction), which saves looking them up. Returns how many were added.
+    """
+    rows = list({n["key"]: n for n in notices}.values())
+    if rows and not fresh:
+        taken = set(session.exec(select(Outbox.key).where(col(Outbox.key).in_([r["key"] for r in rows]))))
+        rows = [r for r in rows if r["key"] not in taken]
+    if rows:
+        stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
+        session.execute(insert(Outbox), [{**r, **stamp} for r in rows])
+    return len(rows)
 
 
 def wake(session: Session, person_id: int, now: datetime) -> None:
