@@ -23,8 +23,8 @@ from core.forms.context import valid_text
 from core.i18n import N_, gettext_for, normalize
 from core.messages import CANCELLED, PROMPTS, SOMETHING_WRONG, STALE_BUTTON, Message
 from core.models import Person
-from core.people import Defaults, get_active, language_of, resolve_mention, timezone_of
-from core.render import Templates, refusal_text
+from core.people import Defaults, get_active, language_of, resolve_mention, resolve_mentions, timezone_of
+from core.render import Templates, headed, refusal_text
 from core.timeparse import parse_when
 from core.views import Facts, Reader, board_view, card_buttons, history_view, page, task_view, task_views, when
 
@@ -209,17 +209,20 @@ class Chat:
                 return forms_notices.card(self, session, task, reader, headline=headline,
                                           history=history_view(session, task, reader) if history else None)
             text = self.render(
-                "card", reader, t=task_view(session, task, reader, self.clock()), headline=headline,
+                "card", reader, t=task_view(session, task, reader, self.clock()), headline="",
                 history=history_view(session, task, reader) if history else None,
             )
-        return Message(text=text, buttons=card_buttons(task, reader), task_id=task.id, kind="card")
+        buttons = card_buttons(task, reader)
+        redraw = None if history else Message(text=text, buttons=buttons, task_id=task.id, kind="card")
+        return Message(text=headed(headline, text, reader.platform), buttons=buttons, task_id=task.id, kind="card",
+                       redraw=redraw)
 
     def _headline(self, reader: Reader, msgid: str, **params) -> str:
         return gettext_for(reader.lang)(msgid, **params)
 
     def _task(self, session, reader, cmd):
         args = parse_task_args(cmd.args, lambda when: parse_when(when, now=self.clock(), tz=reader.tz))
-        people = [resolve_mention(session, h) for h in args.mentions]
+        people = resolve_mentions(session, args.mentions)
         assignee, watchers = (people[0].id if people else None), tuple(p.id for p in people[1:])
         if args.repeat is not None:
             made, out = recurring.create(session, reader.person.id, args.title, recurring.parse_rule(args.repeat),

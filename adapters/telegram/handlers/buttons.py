@@ -52,7 +52,9 @@ async def on_tap(query: CallbackQuery, callback_data: TaskAction, state: FSMCont
             await send_below(query, answer, person_id, telegram)
         return
     if answer.kind == "card" and query.message and query.message.chat:
-        card = app.chat.show_card(person_id, button.task_id, "telegram")
+        card = answer.redraw  # the answer's own card, rendered with it: no second transaction
+        if card is None or card.task_id != button.task_id:
+            card = app.chat.show_card(person_id, button.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
 
 
