@@ -11,10 +11,11 @@ import platform
 import sys
 import time
 
-from bench import fanout, inbound, inbound_slack, memory, statements, sweep, workers
+from bench import fanout, inbound, inbound_slack, memory, pages, statements, sweep, workers
 
 BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "sweep": sweep, "fanout": fanout, "memory": memory,
-              "workers": workers, "statements": statements}
+              "workers": workers, "statements": statements,
+              "pages": pages}
 
 
 def summary(results, elapsed: float) -> None:

@@ -61,13 +61,23 @@ class Person(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
-    __table_args__ = (Index("ix_task_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_task_status_due", "status", "due_at"),
+        # A page reads its tasks in the order of an index and counts them on one, so its cost
+        # follows what it shows, not what is stored: a person's tasks by column (the board's
+        # counts, /tasks), the team's created ones (with the assignee, to tell them apart), and
+        # each column by deadline or by when it closed (the board's first few).
+        Index("ix_task_assignee_column", "assignee_id", "column", "closed_at"),
+        Index("ix_task_creator_column", "creator_id", "column", "closed_at", "assignee_id"),
+        Index("ix_task_column_due", "column", "due_at"),
+        Index("ix_task_column_closed", "column", "closed_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=10000)
-    creator_id: int = Field(foreign_key="person.id", index=True)
-    assignee_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
+    creator_id: int = Field(foreign_key="person.id")
+    assignee_id: Optional[int] = Field(default=None, foreign_key="person.id")
     due_at: Optional[datetime] = None
     snoozed_until: Optional[datetime] = None
     status: str = Field(default=TaskStatus.OPEN.value, max_length=24)
