@@ -16,7 +16,7 @@ from core.i18n import gettext_for
 from core.messages import Button, Message
 from core.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
 from core.render import headed
-from core.views import Reader, event_view
+from core.views import Reader, event_view, facts_of
 
 TEMPLATES = ("approval_request", "request_update")
 REDRAWS = ("card_update", "task_event")
@@ -26,6 +26,8 @@ def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message |
     """A request's notice for this reader, or None when the row is not about a request."""
     task = session.get(Task, row.task_id) if row.task_id else None
     if task is None or (row.template not in TEMPLATES and row.template not in REDRAWS):
+        return None
+    if not facts_of(session, task).request:  # known from the page a delivery batch loaded
         return None
     request = request_of_task(session, task.id)
     if request is None:
