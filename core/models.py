@@ -63,10 +63,7 @@ class Person(SQLModel, table=True):
 class Task(SQLModel, table=True):
     __table_args__ = (
         Index("ix_task_status_due", "status", "due_at"),
-        # A page reads its tasks in the order of an index and counts them on one, so its cost
-        # follows what it shows, not what is stored: a person's tasks by column (the board's
-        # counts, /tasks), the team's created ones (with the assignee, to tell them apart), and
-        # each column by deadline or by when it closed (the board's first few).
+        # Pages count and read tasks on index ranges, so they cost what they show, not what is stored.
         Index("ix_task_assignee_column", "assignee_id", "column", "closed_at"),
         Index("ix_task_creator_column", "creator_id", "column", "closed_at", "assignee_id"),
         Index("ix_task_column_due", "column", "due_at"),
