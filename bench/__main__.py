@@ -11,10 +11,10 @@ import platform
 import sys
 import time
 
-from bench import burst, fanout, inbound, inbound_slack, memory, sweep, workers
+from bench import burst, fanout, inbound, inbound_slack, memory, pages, statements, sweep, workers
 
 BENCHMARKS = {"inbound": inbound, "inbound_slack": inbound_slack, "burst": burst, "sweep": sweep, "fanout": fanout,
-              "memory": memory, "workers": workers}
+              "memory": memory, "workers": workers, "statements": statements, "pages": pages}
 
 
 def summary(results, elapsed: float) -> None:

@@ -12,9 +12,11 @@ from core.models import CardMessage
 EDITABLE_PLATFORMS = frozenset({"telegram", "slack"})
 
 
-def remember_card(session: Session, task_id: int, sent, person_id: int | None, now: datetime) -> None:
-    """Record where a card landed (once per platform message)."""
-    exists = session.exec(
+def remember_card(session: Session, task_id: int, sent, person_id: int | None, now: datetime,
+                  fresh: bool = False) -> None:
+    """Record where a card landed (once per platform message; `fresh`: the platform just made it,
+    so it cannot be recorded yet and is not looked up)."""
+    exists = None if fresh else session.exec(
         select(CardMessage.id).where(
             CardMessage.platform == sent.platform,
             CardMessage.chat_id == str(sent.chat_id),

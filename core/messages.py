@@ -52,3 +52,6 @@ class Message:
     kind: str = "text"
     announcement_id: int | None = None
     key: str | None = None  # the outbox row's idempotency key, for platforms that can reconcile
+    # A card answering a tap: the card alone (no headline), to redraw the tapped message
+    # with, rendered with the answer instead of again in a transaction of its own.
+    redraw: "Message | None" = None

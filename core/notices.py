@@ -20,7 +20,7 @@ from core.messages import Button, Message
 from core.models import Announcement, Outbox, Person, Task, TaskEvent
 from core.people import Defaults, language_of, timezone_of
 from core.render import Templates
-from core.views import Reader, card_buttons, event_view, task_view, when
+from core.views import Reader, card_buttons, event_view, task_view, task_views, when
 
 
 def time_left(kind: str, lang: str) -> str:
@@ -75,7 +75,7 @@ class NoticeRenderer:
         from core.forms import pending_for  # late: the forms package builds on this module
 
         mine = queries.list_tasks(session, person.id, "mine", now=now)
-        views = [task_view(session, t, reader, now) for t in mine]
+        views = task_views(session, mine, reader, now)
         waiting = [{"id": p.task_id, "title": p.title} for p in pending_for(session, person.id)]
         text = self.templates.render("digest", reader.lang, reader.platform, tasks=views, approvals=waiting,
                                      overdue=sum(1 for v in views if v["overdue"]), name=person.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.errors import BadInput, UnknownPerson
 from core.i18n import N_, normalize
@@ -47,6 +47,19 @@ def resolve_mention(session: Session, handle: str) -> Person:
     if person is None:
         raise BadInput(UNKNOWN_MENTION, handle=handle[:64])
     return person
+
+
+def resolve_mentions(session: Session, handles: list[str]) -> list[Person]:
+    """Many @handles -> Persons in their order, in one query; a refusal names the first unknown one."""
+    if not handles:
+        return []
+    keys = [h.lower().rstrip(".-") for h in handles]
+    found = {p.handle: p for p in session.exec(
+        select(Person).where(col(Person.handle).in_(set(keys)), Person.active == True))}  # noqa: E712
+    for handle, key in zip(handles, keys):
+        if key not in found:
+            raise BadInput(UNKNOWN_MENTION, handle=handle[:64])
+    return [found[key] for key in keys]
 
 
 def manager_chain(session: Session, person: Person, limit: int = 50) -> list[Person]:

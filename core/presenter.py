@@ -11,8 +11,8 @@ from core.clock import Clock
 from core.forms import notices as forms_notices
 from core.i18n import gettext_for
 from core.messages import Message
-from core.render import Templates
-from core.views import Reader, card_buttons, history_view, task_view
+from core.render import Templates, headed
+from core.views import Facts, Reader, card_buttons, history_view, page, task_view
 
 
 class Presenter:
@@ -30,10 +30,15 @@ class Presenter:
         return gettext_for(reader.lang)(msgid, **params)
 
     def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
-        """A task's card for this reader, with the buttons they may use; a request's shows its form and route."""
+        """A task's card for this reader, with the buttons they may use; a request's shows its form and route.
+        Without history it also carries itself headline-less (`redraw`), for the tapped message: rendered once."""
         shown_history = history_view(session, task, reader) if history else None
-        if forms_notices.is_request(session, task.id):
-            return forms_notices.card(self, session, task, reader, headline=headline, history=shown_history)
-        text = self.render("card", reader, t=task_view(session, task, reader, self.clock()), headline=headline,
-                           history=shown_history)
-        return Message(text=text, buttons=card_buttons(task, reader), task_id=task.id, kind="card")
+        with page(session, [task]) as loaded:  # one query tells a request's card from a task's, and fills it
+            if loaded.facts.get(task.id, Facts()).request:
+                return forms_notices.card(self, session, task, reader, headline=headline, history=shown_history)
+            text = self.render("card", reader, t=task_view(session, task, reader, self.clock()), headline="",
+                               history=shown_history)
+        buttons = card_buttons(task, reader)
+        redraw = None if history else Message(text=text, buttons=buttons, task_id=task.id, kind="card")
+        return Message(text=headed(headline, text, reader.platform), buttons=buttons, task_id=task.id, kind="card",
+                       redraw=redraw)

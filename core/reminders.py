@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from core.clock import from_db, to_db
 from core import policy as org_policy
 from core.models import CLOSED_STATUSES, Reminder, Task
 from core.policy import Policy
-from core.outbox import enqueue
-
+from core.outbox import enqueue_many, notice
 
 
 def cancel_pending(session: Session, task_id: int) -> None:
-    """Cancel every ping not yet sent for a task."""
-    for row in session.exec(select(Reminder).where(Reminder.task_id == task_id, Reminder.status == "pending")):
-        row.status = "cancelled"
-        session.add(row)
+    """Cancel every ping not yet sent for a task (one UPDATE)."""
+    session.execute(update(Reminder).where(Reminder.task_id == task_id, Reminder.status == "pending")
+                    .values(status="cancelled"))
 
 
 def plan(task: Task, now: datetime, policy: Policy = Policy()) -> list[tuple[str, datetime]]:
@@ -41,12 +40,18 @@ def plan(task: Task, now: datetime, policy: Policy = Policy()) -> list[tuple[str
     return pings
 
 
-def reschedule(session: Session, task: Task, now: datetime) -> None:
-    """Replace a task's pending pings with the ones its state and the org's policy call for."""
-    cancel_pending(session, task.id)
+def reschedule(session: Session, task: Task, now: datetime, *, new: bool = False) -> None:
+    """Replace a task's pending pings with the ones its state and the org's policy call for
+    (`new`: the task was made in this transaction, it has none to cancel)."""
+    if not new:
+        cancel_pending(session, task.id)
+    if task.due_at is None or task.status in CLOSED_STATUSES:
+        return  # no pings: the policy need not be read
     person_id = task.assignee_id or task.creator_id
-    for kind, when in plan(task, now, org_policy.load(session)):
-        session.add(Reminder(task_id=task.id, person_id=person_id, kind=kind, due_at=to_db(when)))
+    rows = [{"task_id": task.id, "person_id": person_id, "kind": kind, "due_at": to_db(when), "status": "pending"}
+            for kind, when in plan(task, now, org_policy.load(session))]
+    if rows:
+        session.execute(insert(Reminder), rows)
 
 
 def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminder]:
@@ -82,22 +87,28 @@ def tick(store, now: datetime) -> int:
             session.add(row)
         if not latest:
             return 0
-        # One query for the tasks and one flush at commit (enqueue's key check would
-        # otherwise autoflush per row), so a sweep costs what is due, not what is stored.
-        # Keys are distinct per reminder, so unflushed rows hide no duplicate from enqueue.
+        # One query for the tasks, whatever is due: a sweep costs what is due, not what is stored.
         ids = {row.task_id for row in latest.values()}
         found = {task.id: task for task in session.exec(select(Task).where(col(Task.id).in_(ids)))}
         every = org_policy.load(session).overdue_every
-        with session.no_autoflush:
-            for row in latest.values():
-                _ping(session, row, found[row.task_id], every, now)
+        # Set-based: one INSERT for the notices and one for the next overdue pings, whatever is due.
+        enqueue_many(session, [_notice(row, now) for row in latest.values()], now=now)
+        follow = [_next(row, found[row.task_id], every, now) for row in latest.values()]
+        if any(follow):
+            session.execute(insert(Reminder), [f for f in follow if f])
         return len(latest)
 
 
-def _ping(session: Session, row: Reminder, task: Task, every: timedelta | None, now: datetime) -> None:
+def _notice(row: Reminder, now: datetime) -> dict:
+    """The ping's notice; marked late when it came due while the bot was down."""
     late = now - from_db(row.due_at) > timedelta(minutes=5)
-    enqueue(session, key=f"reminder:{row.id}", recipient_id=row.person_id, template="reminder",
-            task_id=task.id, now=now, context={"kind": row.kind, "late": late})
-    if every and row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now:
-        session.add(Reminder(task_id=task.id, person_id=row.person_id, kind="overdue",
-                             due_at=to_db(next_overdue(from_db(row.due_at), now, every))))
+    return notice(key=f"reminder:{row.id}", recipient_id=row.person_id, template="reminder",
+                  task_id=row.task_id, context={"kind": row.kind, "late": late})
+
+
+def _next(row: Reminder, task: Task, every: timedelta | None, now: datetime) -> dict | None:
+    """The next daily ping of an overdue task, as a row to insert; None when there is none."""
+    if not (every and row.kind in ("at_due", "overdue", "snoozed") and from_db(task.due_at) <= now):
+        return None
+    return {"task_id": task.id, "person_id": row.person_id, "kind": "overdue", "status": "pending",
+            "due_at": to_db(next_overdue(from_db(row.due_at), now, every))}

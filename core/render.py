@@ -10,6 +10,7 @@ import html
 from functools import cached_property
 from pathlib import Path
 
+import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from core.errors import Refusal
@@ -50,6 +51,14 @@ class Templates:
         context.setdefault("lang", language)
         context.setdefault("platform", platform)
         return template.render(**context).strip()
+
+
+def headed(headline: str, text: str, platform: str) -> str:
+    """A card's text under its headline, laid out as the card templates do (escaped where HTML),
+    so a card is rendered once for both the answer and the redraw of a tapped copy."""
+    if not headline:
+        return text
+    return f"{markupsafe.escape(headline) if is_html(platform) else headline}\n{text}"
 
 
 def refusal_text(exc: Refusal, lang: str, platform: str = "plain") -> str:

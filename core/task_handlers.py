@@ -14,10 +14,10 @@ from core import commands as c
 from core.bus import Handler, UnitOfWork
 from core.i18n import N_
 from core.messages import Message
-from core.people import resolve_mention
+from core.people import resolve_mention, resolve_mentions
 from core.presenter import Presenter
 from core.timeparse import parse_when
-from core.views import card_buttons, task_view, when
+from core.views import board_view, card_buttons, task_views, when
 
 
 @dataclass
@@ -73,8 +73,9 @@ def _time(uow: UnitOfWork, text: str | None):
 def create_task(present: Presenter, uow: UnitOfWork, cmd: c.CreateTask) -> Message:
     """A task, or a repeating one."""
     session, reader = uow.session, uow.reader
-    assignee = resolve_mention(session, cmd.assignee).id if cmd.assignee else None
-    watchers = tuple(resolve_mention(session, h).id for h in cmd.watchers)
+    people = resolve_mentions(session, [h for h in (cmd.assignee, *cmd.watchers) if h])  # one query
+    assignee = people[0].id if cmd.assignee else None
+    watchers = tuple(p.id for p in people[1 if cmd.assignee else 0:])
     if cmd.repeat is not None:
         made, out = recurring.create(session, reader.person.id, cmd.title, recurring.parse_rule(cmd.repeat),
                                      tz=reader.tz, now=uow.now, assignee_id=assignee, watcher_ids=watchers,
@@ -89,7 +90,7 @@ def list_tasks(present: Presenter, uow: UnitOfWork, cmd: c.ListTasks) -> Message
     """A list of tasks, each with its Done/Take button."""
     reader = uow.reader
     found = queries.list_tasks(uow.session, reader.person.id, cmd.scope, now=uow.now)
-    views = [task_view(uow.session, t, reader, uow.now) for t in found]
+    views = task_views(uow.session, found, reader, uow.now)
     text = present.render("task_list", reader, tasks=views, scope=cmd.scope, limit=queries.LIST_LIMIT)
     buttons = [[replace(b, label=f"#{t.id} {b.label}") for b in card_buttons(t, reader)[0]
                 if isinstance(b.command, (c.CloseTask, c.TakeTask))] for t in found]
@@ -99,9 +100,7 @@ def list_tasks(present: Presenter, uow: UnitOfWork, cmd: c.ListTasks) -> Message
 def show_board(present: Presenter, uow: UnitOfWork, cmd: c.ShowBoard) -> Message:
     """The kanban board of what the actor may see."""
     columns = queries.board(uow.session, uow.actor_id, now=uow.now)
-    view = [{"column": column.value, "count": count,
-             "tasks": [task_view(uow.session, t, uow.reader, uow.now) for t in shown]}
-            for column, (count, shown) in columns.items()]
+    view = board_view(uow.session, columns, uow.reader, uow.now)
     return Message(text=present.render("board", uow.reader, columns=view), kind="board")
 
 

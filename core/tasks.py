@@ -19,7 +19,7 @@ from core.models import (
     CLOSED_STATUSES, Attachment, BoardColumn, Comment, FormRequest, Person, Task, TaskEvent,
     TaskLink, TaskStatus, TaskWatcher,
 )
-from core.outbox import enqueue
+from core.outbox import enqueue_many, notice
 from core.people import get_active, manager_chain
 
 TITLE_MAX = 200
@@ -111,26 +111,39 @@ def managed_task(session: Session, actor: Person, task_id: int, what: str) -> Ta
 
 def record(session: Session, task: Task, actor: Person, kind: str, now: datetime, **data) -> TaskEvent:
     """Append an event to the task's history and tell everyone concerned."""
+    return _record(session, task, actor, kind, now, data)
+
+
+def _record(session: Session, task: Task, actor: Person, kind: str, now: datetime, data: dict,
+            watchers: list[int] | None = None) -> TaskEvent:
+    """`record`; a task created just now passes its watchers, and has no card copies to redraw yet."""
     task.updated_at = to_db(now)
     session.add(task)
     event = TaskEvent(task_id=task.id, actor_id=actor.id, kind=kind, data=data, at=to_db(now))
     session.add(event)
     session.flush()
-    for person_id in sorted(participants(session, task) - {actor.id}):
-        enqueue(
-            session, key=f"event:{event.id}:{person_id}", recipient_id=person_id,
-            template="task_event", task_id=task.id, now=now, context={"event_id": event.id},
-        )
-    refresh_cards(session, task.id, event.id, now)
+    told = {task.creator_id, task.assignee_id, *(watcher_ids(session, task.id) if watchers is None else watchers)}
+    notices = [notice(key=f"event:{event.id}:{person_id}", recipient_id=person_id, template="task_event",
+                      task_id=task.id, context={"event_id": event.id})
+               for person_id in sorted(told - {actor.id, None})]
+    if watchers is None:
+        notices += card_notices(session, task.id, event.id)
+    # Every key names the event just written, so none can exist: no lookups, one INSERT.
+    enqueue_many(session, notices, now=now, fresh=True)
     return event
+
+
+def card_notices(session: Session, task_id: int, event_id: int) -> list[dict]:
+    """Every copy of the card the bot has sent gets redrawn (where the platform can edit)."""
+    return [notice(key=f"card:{card.id}:{event_id}", recipient_id=card.person_id, template="card_update",
+                   task_id=task_id, context={"card_id": card.id})
+            for card in cards.copies(session, task_id)
+            if card.platform in cards.EDITABLE_PLATFORMS and card.person_id]
 
 
 def refresh_cards(session: Session, task_id: int, event_id: int, now: datetime) -> None:
     """Every copy of the card the bot has sent gets redrawn (where the platform can edit)."""
-    for card in cards.copies(session, task_id):
-        if card.platform in cards.EDITABLE_PLATFORMS and card.person_id:
-            enqueue(session, key=f"card:{card.id}:{event_id}", recipient_id=card.person_id, template="card_update",
-                    task_id=task_id, now=now, context={"card_id": card.id})
+    enqueue_many(session, card_notices(session, task_id, event_id), now=now, fresh=True)
 
 
 def _check_text(text: str, limit: int, empty_msgid: str) -> str:
@@ -164,12 +177,11 @@ def create_task(
     )
     session.add(task)
     session.flush()
-    for person_id in watchers:
-        session.add(TaskWatcher(task_id=task.id, person_id=person_id))
-    session.flush()
-    event = record(session, task, actor, "created", now, title=title, assignee_id=assignee_id,
-                   due_at=due_at.isoformat() if due_at else None, watchers=watchers)
-    reminders.reschedule(session, task, now)
+    session.add_all([TaskWatcher(task_id=task.id, person_id=person_id) for person_id in watchers])
+    data = {"title": title, "assignee_id": assignee_id, "due_at": due_at.isoformat() if due_at else None,
+            "watchers": watchers}
+    event = _record(session, task, actor, "created", now, data, watchers=watchers)
+    reminders.reschedule(session, task, now, new=True)
     return Outcome(task, [event])
 
 

@@ -1,17 +1,22 @@
 """Template contexts: what a reader sees of a task, in their zone and language."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Iterator, Sequence
 
 from babel.dates import format_datetime
-from sqlmodel import Session, func, select
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, col, func, select
 
 from core import commands as c
 from core.clock import from_db, zone
 from core.i18n import N_, gettext_for
 from core.messages import Button
-from core.models import CLOSED_STATUSES, Attachment, Comment, Person, Task, TaskEvent, TaskLink, TaskWatcher
+from core.models import (
+    CLOSED_STATUSES, Attachment, Comment, FormRequest, Person, Task, TaskEvent, TaskLink, TaskWatcher,
+)
 from core.tasks import can_manage
 
 STATUS_LABELS = {
@@ -43,15 +48,110 @@ def name_of(session: Session, person_id: int | None) -> str | None:
     return person.name if person else None
 
 
-def _count(session: Session, model, *where) -> int:
-    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+@dataclass
+class Facts:
+    """What a card counts and lists beyond the task's own row."""
+
+    comments: int = 0
+    files: int = 0
+    links: int = 0
+    request: bool = False  # the task carries a form request
+    watchers: list[int] = field(default_factory=list)
+
+
+def _counted(model, *where):
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+def load_facts(session: Session, task_ids: Iterable[int]) -> dict[int, Facts]:
+    """Counts, watchers and whether each is a request, for many tasks in one query
+    (a row per watcher, the counts repeated on each)."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(Task.id, _counted(Comment, Comment.task_id == Task.id),
+               _counted(Attachment, Attachment.task_id == Task.id),
+               _counted(TaskLink, (TaskLink.task_id == Task.id) | (TaskLink.other_id == Task.id)),
+               select(FormRequest.id).where(FormRequest.task_id == Task.id).exists(), TaskWatcher.person_id)
+        .outerjoin(TaskWatcher, TaskWatcher.task_id == Task.id)
+        .where(col(Task.id).in_(ids)).order_by(Task.id, TaskWatcher.person_id)
+    )
+    found: dict[int, Facts] = {}
+    for task_id, comments, files, links, request, watcher in session.exec(stmt):
+        facts = found.setdefault(task_id, Facts(comments, files, links, bool(request)))
+        if watcher is not None:
+            facts.watchers.append(watcher)
+    return found
+
+
+def load_people(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
+    """Persons by id: those the session already holds without a query, the others in one."""
+    found, missing = {}, []
+    for person_id in set(filter(None, ids)):
+        held = session.identity_map.get(identity_key(Person, person_id))
+        if held is not None:
+            found[person_id] = held
+        else:
+            missing.append(person_id)
+    if missing:
+        found.update({p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(missing)))})
+    return found
+
+
+@dataclass
+class Page:
+    """Facts and people for every task of a page, loaded together and held while it is rendered:
+    the session holds objects weakly, so without this each name would be fetched again."""
+
+    facts: dict[int, Facts]
+    people: dict[int, Person]
+
+
+@contextmanager
+def page(session: Session, tasks: Sequence[Task], more_people: Iterable[int] = ()) -> Iterator[Page]:
+    """Load a page's facts (one query) and people (at most one more) for `task_view`."""
+    facts = load_facts(session, [t.id for t in tasks])
+    wanted = [i for t in tasks for i in (t.creator_id, t.assignee_id)]
+    wanted += [w for f in facts.values() for w in f.watchers] + list(more_people)
+    loaded = Page(facts, load_people(session, wanted))
+    outer = session.info.get("page")
+    session.info["page"] = loaded
+    try:
+        yield loaded
+    finally:
+        session.info["page"] = outer
+
+
+def task_views(session: Session, tasks: Sequence[Task], reader: Reader, now: datetime) -> list[dict]:
+    """Views of many tasks (a list, a board column, a digest) in a fixed number of queries."""
+    with page(session, tasks):
+        return [task_view(session, t, reader, now) for t in tasks]
+
+
+def board_view(session: Session, columns: dict, reader: Reader, now: datetime) -> list[dict]:
+    """/board's columns with their counts and task views, the whole board loaded at once."""
+    views = iter(task_views(session, [t for _count, shown in columns.values() for t in shown], reader, now))
+    return [{"column": column.value, "count": count, "tasks": [next(views) for _ in shown]}
+            for column, (count, shown) in columns.items()]
+
+
+def facts_of(session: Session, task: Task) -> Facts:
+    """The task's facts: from the page being rendered, else loaded (with its people) now."""
+    loaded = session.info.get("page")
+    if loaded is not None and task.id in loaded.facts:
+        return loaded.facts[task.id]
+    facts = load_facts(session, [task.id]).get(task.id, Facts())
+    session.info.setdefault("held", []).extend(
+        load_people(session, [task.creator_id, task.assignee_id, *facts.watchers]).values())
+    return facts
 
 
 def task_view(session: Session, task: Task, reader: Reader, now: datetime) -> dict:
     """Everything a card shows."""
     _ = gettext_for(reader.lang)
     due = from_db(task.due_at)
-    watchers = session.exec(select(TaskWatcher.person_id).where(TaskWatcher.task_id == task.id)).all()
+    facts = facts_of(session, task)
     return {
         "id": task.id, "title": task.title, "description": task.description,
         "status": task.status, "status_label": _(STATUS_LABELS.get(task.status, task.status)),
@@ -59,10 +159,8 @@ def task_view(session: Session, task: Task, reader: Reader, now: datetime) -> di
         "assignee": name_of(session, task.assignee_id), "creator": name_of(session, task.creator_id),
         "due": when(task.due_at, reader), "snoozed_until": when(task.snoozed_until, reader),
         "overdue": bool(due and due <= now and task.status not in CLOSED_STATUSES),
-        "comments": _count(session, Comment, Comment.task_id == task.id),
-        "files": _count(session, Attachment, Attachment.task_id == task.id),
-        "links": _count(session, TaskLink, (TaskLink.task_id == task.id) | (TaskLink.other_id == task.id)),
-        "watchers": [name_of(session, w) for w in watchers],
+        "comments": facts.comments, "files": facts.files, "links": facts.links,
+        "watchers": [name_of(session, w) for w in facts.watchers],
     }
 
 

@@ -16,7 +16,8 @@ from core.forms.views import request_view, step_label
 from core.i18n import gettext_for
 from core.messages import Button, Message
 from core.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
-from core.views import Reader, event_view
+from core.render import headed
+from core.views import Reader, event_view, facts_of
 
 TEMPLATES = ("approval_request", "request_update")
 REDRAWS = ("card_update", "task_event")
@@ -26,6 +27,8 @@ def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message |
     """A request's notice for this reader, or None when the row is not about a request."""
     task = session.get(Task, row.task_id) if row.task_id else None
     if task is None or (row.template not in TEMPLATES and row.template not in REDRAWS):
+        return None
+    if not facts_of(session, task).request:  # known from the page a delivery batch loaded
         return None
     request = request_of_task(session, task.id)
     if request is None:
@@ -47,12 +50,17 @@ def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message |
 def card(renderer, session: Session, task: Task, reader: Reader, template: str = "request_card",
          message_kind: str = "card", request: FormRequest | None = None, **context) -> Message:
     """A request's card (or a notice built around it) with the buttons this reader may use now."""
+    headline = context.pop("headline", "") if template == "request_card" else ""
     context.setdefault("headline", "")
     context.setdefault("kind", None)
     request = request if request is not None else request_of_task(session, task.id)
     view = request_view(session, task, reader, renderer.clock(), request)
     text = renderer.templates.render(template, reader.lang, reader.platform, r=view, **context)
-    return Message(text=text, buttons=buttons(session, task, reader, request), task_id=task.id, kind=message_kind)
+    found = buttons(session, task, reader, request)
+    # A card for a tap: the same text is the redraw of the tapped copy (without the headline), rendered once.
+    redraw = Message(text=text, buttons=found, task_id=task.id, kind=message_kind) if not context.get("history") else None
+    return Message(text=headed(headline, text, reader.platform), buttons=found, task_id=task.id, kind=message_kind,
+                   redraw=redraw)
 
 
 def buttons(session: Session, task: Task, reader: Reader, request: FormRequest | None = None) -> list[list[Button]]:

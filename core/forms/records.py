@@ -27,10 +27,19 @@ def _parsed(version_id: str, form_id: str, source: str) -> Form:
     return form
 
 
+_BY_VERSION: dict[str, Form] = {}
+
+
 def form_of(session: Session, request: FormRequest) -> Form:
-    """The form a request was started with (parsed once per version)."""
-    version = session.get(FormVersion, request.version_id)
-    return _parsed(version.id, version.form_id, version.source)
+    """The form a request was started with: parsed once per version, and read from the store once
+    per process, since a version's id is the SHA-256 of its text: what it names never changes."""
+    form = _BY_VERSION.get(request.version_id)
+    if form is None:
+        version = session.get(FormVersion, request.version_id)
+        if len(_BY_VERSION) >= 256:
+            _BY_VERSION.clear()
+        form = _BY_VERSION[version.id] = _parsed(version.id, version.form_id, version.source)
+    return form
 
 
 def request_of_task(session: Session, task_id: int) -> FormRequest | None:

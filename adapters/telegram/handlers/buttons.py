@@ -54,7 +54,9 @@ async def on_tap(query: CallbackQuery, callback_data, state: FSMContext, app, pe
             await send_below(query, answer, person_id, telegram)
         return
     if answer.kind == "card" and query.message and query.message.chat:
-        card = await off_loop(app.chat.show_card, person_id, command.task_id, "telegram")
+        card = answer.redraw  # the answer's own card, rendered with it: no second transaction
+        if card is None or card.task_id != command.task_id:
+            card = await off_loop(app.chat.show_card, person_id, command.task_id, "telegram")
         await telegram.update(str(query.message.chat.id), str(query.message.message_id), card)
 
 
