@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from core.store import Store, create_all
+from core.infra.store import Store, create_all
 
 # Monday 30 November 2026, 10:00 in Moscow: the tests' fixed "now".
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)

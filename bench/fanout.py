@@ -35,10 +35,10 @@ from bench.common import NOW, Result, ScaledClock, env_float, env_int, file_stor
 from bench.fake_server import FakeTelegramProcess
 from bot.app import build_app
 from bot.settings import load_settings
-from core.clock import to_db
-from core.models import Outbox, Person, Task
-from core.ratelimit import RateLimiter
-from core.scheduler import OUTBOX_EVERY_S
+from core.domain.clock import to_db
+from core.domain.models import Outbox, Person, Task
+from core.infra.ratelimit import RateLimiter
+from core.infra.scheduler import OUTBOX_EVERY_S
 
 N = env_int("BENCH_FANOUT_N", 1000)
 K = env_float("BENCH_FANOUT_SCALE", 20)

@@ -46,10 +46,10 @@ from bench.common import NOW, Result, env_int, file_store
 from bench.fake_server import FakeTelegramProcess
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
-from core.messages import Message
-from core.models import Outbox, Person, Task
-from core.ratelimit import RateLimiter
-from core.store import Store
+from core.domain.models import Outbox, Person, Task
+from core.infra.ratelimit import RateLimiter
+from core.infra.store import Store
+from core.presentation.messages import Message
 from tests.fakes import telegram_api as tg
 
 N = env_int("BENCH_INBOUND_N", 300)          # /task commands through the pipeline and through Chat
@@ -132,7 +132,7 @@ async def breakdown(dp: Dispatcher, bot, app, telegram, raws: list[str]) -> dict
 
 def dateparser_ms(calls: int = 100) -> float:
     """One reading of "завтра в 15:00" (the deadline in every /task here), in ms."""
-    from core.timeparse import parse_when
+    from core.chat.timeparse import parse_when
 
     parse_when("завтра в 15:00", now=NOW, tz="Europe/Moscow")
     start = time.perf_counter()

@@ -24,8 +24,8 @@ from adapters.slack.wiring import connect
 from bench.common import NOW, Result, env_int, file_store
 from bot.app import DEMO_ORG, add_messenger, build_app
 from bot.settings import load_settings
-from core.models import Task
-from core.ratelimit import RateLimiter
+from core.domain.models import Task
+from core.infra.ratelimit import RateLimiter
 from tests.fakes import slack_api as fake_slack
 
 N = env_int("BENCH_INBOUND_N", 300)

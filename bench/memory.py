@@ -36,8 +36,8 @@ def child(directory: str) -> dict:
     from bench.common import file_store
     from bot.app import DEMO_ORG, build_app
     from bot.settings import load_settings
-    from core.clock import to_db
-    from core.models import Person, Task
+    from core.domain.clock import to_db
+    from core.domain.models import Person, Task
 
     store = file_store(Path(directory), "memory.db")
     app = build_app(load_settings(_env_file=None, DATABASE_URL="sqlite://"), store=store, clock=lambda: NOW,

@@ -30,8 +30,8 @@ from sqlmodel import select
 from bench.common import NOW, Result, checkpoint, env_int, file_store
 from bot.app import build_app
 from bot.settings import load_settings
-from core.clock import to_db
-from core.models import Person, Task, TaskWatcher
+from core.domain.clock import to_db
+from core.domain.models import Person, Task, TaskWatcher
 
 SMALL, BIG = 1_000, env_int("BENCH_PAGES_BIG", 100_000)
 PEOPLE, REPORTS, OWN, LIVE = 300, 60, 40, 1_000

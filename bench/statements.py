@@ -27,11 +27,11 @@ from sqlmodel import select
 from bench.common import NOW, Result, env_int, file_store
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
-from core import digest, reminders, tasks
-from core.clock import to_db
-from core.messages import Button
-from core.models import Outbox, Person, Reminder, Task, TaskEvent, TaskWatcher
-from core.outbox import Sent
+from core.domain.clock import to_db
+from core.domain.models import Outbox, Person, Reminder, Task, TaskEvent, TaskWatcher
+from core.infra.outbox import Sent
+from core.presentation.messages import Button
+from core.services import digest, reminders, tasks
 
 N_RATE = env_int("BENCH_STATEMENTS_N", 200)
 SWEEP_DUE = 1000

@@ -31,9 +31,9 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import func, select
 
 from bench.common import NOW, Result, checkpoint, env_int, file_store
-from core import reminders
-from core.clock import to_db
-from core.models import Outbox, Person, Reminder, Task
+from core.domain.clock import to_db
+from core.domain.models import Outbox, Person, Reminder, Task
+from core.services import reminders
 
 SMALL = 10_000
 BIG = env_int("BENCH_SWEEP_BIG", 1_000_000)

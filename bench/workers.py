@@ -39,8 +39,8 @@ def seed(url: str) -> None:
 def sent(url: str) -> int:
     from sqlmodel import select
 
-    from core.models import Outbox
-    from core.store import Store
+    from core.domain.models import Outbox
+    from core.infra.store import Store
 
     store = Store.from_url(url)
     with store.session() as session:

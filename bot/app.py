@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Sequence
 
 from bot.settings import Settings
-from core.chat import Chat
-from core.clock import Clock, system_clock
+from core.chat.text import Chat
+from core.config.org import Org, load_org, sync_org
+from core.domain.clock import Clock, system_clock
 from core.forms import Forms, load_forms
-from core.notices import NoticeRenderer
-from core.org import Org, load_org, sync_org
-from core.outbox import Delivery, Messenger
-from core.people import Defaults
-from core.render import Templates
-from core.store import Store
-from core.task_handlers import Platforms
+from core.infra.outbox import Delivery, Messenger
+from core.infra.store import Store
+from core.presentation.notices import NoticeRenderer
+from core.presentation.render import Templates
+from core.services.people import Defaults
+from core.services.task_handlers import Platforms
 
 log = logging.getLogger(__name__)
 

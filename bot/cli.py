@@ -62,7 +62,7 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_org_check(args) -> int:
-    from core.org import check_org
+    from core.config.org import check_org
 
     settings = load_settings()
     path = Path(args.file) if args.file else settings.resolved_org_file()
@@ -81,8 +81,8 @@ def cmd_org_check(args) -> int:
 
 def cmd_webhooks(args) -> int:
     """The webhooks as the running workers see them (the org file is synced at start)."""
-    from core import webhooks
-    from core.store import Store
+    from core.infra import webhooks
+    from core.infra.store import Store
 
     store = Store.from_url(load_settings().database_url)
     with store.session() as session:
@@ -94,8 +94,8 @@ def cmd_webhooks(args) -> int:
 def cmd_webhooks_replay(args) -> int:
     import asyncio
 
-    from core import webhooks
-    from core.store import Store
+    from core.infra import webhooks
+    from core.infra.store import Store
 
     taken, said = asyncio.run(webhooks.replay(Store.from_url(load_settings().database_url), args.failure))
     print(said, file=sys.stdout if taken else sys.stderr)
@@ -106,7 +106,7 @@ def cmd_forms_check(args) -> int:
     """Every problem of the form files; roles and people are checked against the org file when there is one."""
     from core.forms.check import check_forms
     from core.forms.loader import BUILTIN_DIR
-    from core.org import OrgError, load_org
+    from core.config.org import OrgError, load_org
 
     settings = load_settings()
     dirs = [Path(args.dir)] if args.dir else [BUILTIN_DIR, *filter(None, [settings.forms_dir])]
@@ -155,7 +155,7 @@ def cmd_console(args) -> int:
     from adapters.console.repl import run_console
     from bot.app import build_app, org_path
     from bot.db import upgrade
-    from core.org import OrgError
+    from core.config.org import OrgError
 
     settings = load_settings()
     upgrade(settings.database_url)

@@ -21,11 +21,11 @@ from sqlmodel import select
 from bot.app import App, add_messenger, build_app, org_path
 from bot.http_limits import Limits, application, serve
 from bot.settings import Settings
-from core import scheduler as scheduling
 from core.forms import bots as form_bots
 from core.forms import handle_callback
 from core.forms.signing import SIGNATURE_HEADER
-from core.offloop import off_loop, off_loop_read
+from core.infra import scheduler as scheduling
+from core.infra.offloop import off_loop, off_loop_read
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -93,8 +93,8 @@ async def _shared(settings: Settings, stack: contextlib.AsyncExitStack) -> dict:
     from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import Redis
 
-    from core.dedupe import RedisSeen
-    from core.ratelimit_redis import RedisRateLimiter
+    from core.infra.dedupe import RedisSeen
+    from core.infra.ratelimit_redis import RedisRateLimiter
 
     redis = Redis.from_url(settings.redis_url)
     stack.push_async_callback(redis.aclose)

@@ -12,8 +12,8 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.clock import is_valid_zone
-from core.i18n import LANGUAGES
+from core.domain.clock import is_valid_zone
+from core.presentation.i18n import LANGUAGES
 
 
 class ConfigError(Exception):

@@ -1,6 +1,7 @@
 """Shared fixtures: a fixed clock, stores on SQLite (and PostgreSQL when CI has it), the app."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 from adapters.console.messenger import ConsoleMessenger
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
-from core.store import Store, create_all
+from core.infra.store import Store, create_all
 
 # Monday 30 November 2026, 10:00 in Moscow.
 START = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
@@ -33,12 +34,38 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+_OWN_DATABASE: dict[str, str] = {}
+
+
 def postgres_url() -> str:
-    """TEST_POSTGRES_URL, or skip the test saying why."""
+    """A database of this test process's own on the TEST_POSTGRES_URL server (made at first use,
+    dropped at exit), so two test runs on one server never empty each other's tables; or skip
+    the test saying why."""
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
         pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL runs are skipped (CI sets it)")
-    return url
+    if url not in _OWN_DATABASE:
+        _OWN_DATABASE[url] = _own_database(url)
+    return _OWN_DATABASE[url]
+
+
+def _own_database(url: str) -> str:
+    """CREATE DATABASE teamflow_test_<pid> on the server; DROP it when the process ends."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"teamflow_test_{os.getpid()}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.dispose()
+    atexit.register(drop)
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def fresh_store(url: str) -> Store:

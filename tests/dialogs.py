@@ -43,10 +43,11 @@ import pytest
 from sqlmodel import select
 
 from adapters.console.session import ConsoleSession
-from core import commands, scheduler
+from core.domain.models import FormDraft, Person
 from core.forms import bots
-from core.models import FormDraft, Person
-from core.outbox import DeliveryError
+from core.infra import scheduler
+from core.infra.outbox import DeliveryError
+from core.services import commands
 from tests.dialog import Dialog, Turn
 
 Screens = dict[str, str]

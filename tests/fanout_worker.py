@@ -13,8 +13,8 @@ from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.wiring import make_bot
 from bot.app import add_messenger, build_app
 from bot.settings import load_settings
-from core.ratelimit import RateLimiter
-from core.store import Store
+from core.infra.ratelimit import RateLimiter
+from core.infra.store import Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN
 
 

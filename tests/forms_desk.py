@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core import forms
+from core.domain.models import Outbox, Person, RequestStep, StepDecision, Task
 from core.forms import deadlines
-from core.models import Outbox, Person, RequestStep, StepDecision, Task
-from core.notices import NoticeRenderer
-from core.views import Reader
+from core.presentation.notices import NoticeRenderer
+from core.presentation.views import Reader
 
 TZ = "Europe/Moscow"
 FILE = {"file_id": "AgAD-file", "platform": "telegram", "name": "invoice.pdf"}

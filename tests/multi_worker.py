@@ -18,8 +18,8 @@ from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.wiring import make_bot
 from bot.app import add_messenger, build_app
 from bot.settings import load_settings
-from core import scheduler
-from core.ratelimit_redis import RedisRateLimiter
+from core.infra import scheduler
+from core.infra.ratelimit_redis import RedisRateLimiter
 from tests.fakes.telegram_api import DEFAULT_TOKEN
 
 

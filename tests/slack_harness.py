@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.slack.modes import EVENTS_PATH, register_events
 from adapters.slack.wiring import connect
 from bot.app import DEMO_ORG, add_messenger
-from core.ratelimit import RateLimiter
+from core.infra.ratelimit import RateLimiter
 from tests.conftest import make_app
 from tests.fakes import slack_api as fake_slack
 

@@ -8,7 +8,7 @@ from aiogram.types import Update
 
 from adapters.telegram.wiring import connect, make_bot
 from bot.app import add_messenger
-from core.ratelimit import RateLimiter
+from core.infra.ratelimit import RateLimiter
 from tests.conftest import make_app
 from tests.fakes import telegram_api as tg
 

@@ -6,7 +6,7 @@ import pytest
 
 from adapters.console.messenger import ConsoleMessenger
 from bot.app import add_messenger
-from core import scheduler
+from core.infra import scheduler
 from tests.dialog import Dialog, Turn
 from tests.telegram_harness import GROUP, TelegramHarness
 
@@ -41,8 +41,8 @@ def test_the_copies_carry_rsvp_buttons_until_closed(app, messenger):
 
     from sqlmodel import select
 
-    from core.commands import CloseAnnouncement, Rsvp
-    from core.models import Person
+    from core.services.commands import CloseAnnouncement, Rsvp
+    from core.domain.models import Person
 
     with app.store.session() as session:
         olga = session.exec(select(Person).where(Person.handle == "olga")).one()
@@ -95,7 +95,7 @@ def test_without_channels_the_author_is_told_how_to_add_one(sqlite_store, clock)
     app = make_app(sqlite_store, FlakyMessenger(), clock)
     from sqlmodel import select
 
-    from core.models import Person
+    from core.domain.models import Person
 
     with app.store.session() as session:
         olga = session.exec(select(Person).where(Person.handle == "olga")).one()
@@ -116,7 +116,7 @@ async def test_answers_from_two_platforms_update_every_copy(sqlite_store, clock)
         assert "#1" in tg.answers()[-1]["text"]
         from sqlmodel import select
 
-        from core.models import Person
+        from core.domain.models import Person
 
         with tg.app.store.session() as session:
             maria = session.exec(select(Person).where(Person.handle == "maria")).one()

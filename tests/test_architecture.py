@@ -61,3 +61,40 @@ def test_the_checker_would_notice_a_platform_import(tmp_path):
     planted = tmp_path / "planted.py"
     planted.write_text("from aiogram import Bot\nimport slack_sdk.web\n")
     assert imported_roots(planted) & PLATFORM_LIBS == {"aiogram", "slack_sdk"}
+
+
+MACHINERY = {"aiohttp", "redis", "apscheduler"}  # the web server, shared state, timers: core/infra's
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of the modules a file imports from (absolute imports only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_domain_and_the_use_cases_import_no_machinery():
+    """The domain, services, chat, presentation and config know no HTTP, Redis or scheduler library."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & MACHINERY)
+        for layer in ("domain", "services", "chat", "presentation", "config")
+        for path in (ROOT / "core" / layer).rglob("*.py")
+        if imported_roots(path) & MACHINERY
+    }
+    assert offenders == {}
+
+
+def test_the_domain_imports_nothing_else_of_teamflow():
+    """core/domain is the innermost ring: tables and rules, nothing of services, chat or the machinery."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path)
+                                            if m.split(".")[0] in {"core", "adapters", "bot"}
+                                            and not m.startswith("core.domain"))
+        for path in (ROOT / "core" / "domain").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

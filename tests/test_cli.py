@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from bot.cli import main
 from bot.settings import Settings
-from core import models  # noqa: F401  (registers the tables)
+from core.domain import models  # noqa: F401  (registers the tables)
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_ORG = REPO / "bot" / "demo" / "org.yaml"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import scheduler
-from core.models import Outbox, Person, Task
-from core.outbox import enqueue
-from core.store import Store
+from core.domain.models import Outbox, Person, Task
+from core.infra import scheduler
+from core.infra.outbox import enqueue
+from core.infra.store import Store
 from tests.conftest import app_database_url, fresh_store, make_app
 from tests.fakes import telegram_api as tg
 from tests.telegram_harness import TelegramHarness

@@ -141,7 +141,7 @@ def _snapshot(app) -> dict:
     """Everything a refused command must leave untouched."""
     from sqlmodel import select
 
-    from core.models import Attachment, Comment, Outbox, Person, Task, TaskEvent, TaskLink, TaskWatcher
+    from core.domain.models import Attachment, Comment, Outbox, Person, Task, TaskEvent, TaskLink, TaskWatcher
 
     with app.store.session() as session:
         return {
@@ -158,7 +158,7 @@ def _snapshot(app) -> dict:
 
 def test_half_an_emoji_is_read_as_a_replacement_character_and_answered(dialog, app):
     """A lone UTF-16 surrogate (half an emoji, as JSON may carry it) cannot be stored or sent: it is read as �."""
-    from core.models import Task
+    from core.domain.models import Task
 
     dialog.play([
         Turn("olga", "/task half \ud83d pair", sees={"olga": ["Task #1 created.", "#1 half \ufffd pair"]}),

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from adapters.slack.values import pack, unpack
 from adapters.telegram.callbacks import FEATURES, callback_data, command_of
-from core import commands as c
+from core.domain.models import FormDraft, Person
 from core.forms import load_forms
-from core.models import FormDraft, Person
+from core.services import commands as c
 from tests.dialog import Dialog, Turn
 
 

@@ -19,8 +19,8 @@ from sqlmodel import func, select
 from bot.app import DEMO_ORG
 from bot.runtime import run_platforms
 from bot.settings import load_settings
-from core.models import Task
-from core.store import Store
+from core.domain.models import Task
+from core.infra.store import Store
 from tests.conftest import migrated_url
 from tests.fakes import slack_api as fake_slack
 from tests.fakes import telegram_api as tg

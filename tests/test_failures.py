@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from adapters.console.session import ConsoleSession
-from core import queries, reminders
+from core.services import queries, reminders
 from tests.slack_harness import SlackHarness
 from tests.telegram_harness import TelegramHarness
 

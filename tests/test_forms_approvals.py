@@ -9,9 +9,10 @@ import json
 import pytest
 from sqlmodel import select
 
-from core import announcements, forms
-from core.errors import BadInput, Forbidden
-from core.models import Announcement
+from core import forms
+from core.domain.errors import BadInput, Forbidden
+from core.domain.models import Announcement
+from core.services import announcements
 from tests.conftest import make_app
 from tests.forms_desk import FILE, Desk
 
@@ -63,7 +64,7 @@ def test_a_rejected_contract_returns_to_its_author_and_starts_over_when_sent_aga
 
 
 def test_a_file_attached_during_rework_is_the_new_draft_when_sent_again(desk):
-    from core import tasks
+    from core.services import tasks
 
     task_id = desk.start("pavel", "contract_approval", **CONTRACT)
     desk.do(forms.reject, "anna", task_id, "Old template")

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from core import forms
-from core.errors import BadInput
+from core.domain.errors import BadInput
 from core.forms import bots
 from core.forms.signing import SIGNATURE_HEADER, sign, verify
 from tests.conftest import make_app

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from core.config.org import load_org
 from core.forms import check_forms, load_forms
 from core.forms.loader import BUILTIN_DIR
-from core.org import load_org
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo" / "org.yaml"
 

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from core import forms
-from core.errors import BadInput, Forbidden
-from core.models import Task, TaskEvent, TaskLink
+from core.domain.errors import BadInput, Forbidden
+from core.domain.models import Task, TaskEvent, TaskLink
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 

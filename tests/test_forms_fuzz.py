@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.app import DEMO_ORG
-from core import tasks
-from core.errors import Refusal
+from core.config.org import load_org, sync_org
+from core.domain.errors import Refusal
+from core.domain.models import Person
 from core.forms import Context, check_value, read_value, show
 from core.forms.display import shown_fields
 from core.forms.schema import Field, Label, Option
 from core.forms.values import READERS
-from core.models import Person
-from core.org import load_org, sync_org
-from core.render import Templates
-from core.store import Store, create_all
+from core.infra.store import Store, create_all
+from core.presentation.render import Templates
+from core.services import tasks
 from tests.conftest import START
 
 L = Label.of({"en": "Amount", "ru": "Сумма"})

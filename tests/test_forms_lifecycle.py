@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core import forms, scheduler, tasks
-from core.errors import BadInput, Forbidden
-from core.models import Person, Task
-from core.views import Reader, task_view
+from core import forms
+from core.domain.errors import BadInput, Forbidden
+from core.domain.models import Person, Task
+from core.infra import scheduler
+from core.presentation.views import Reader, task_view
+from core.services import tasks
 from tests.conftest import make_app
 from tests.forms_desk import FILE, Desk
 
@@ -123,7 +125,7 @@ def test_an_escalation_in_the_tick_of_the_morning_digest_is_in_the_new_approvers
 
     from sqlmodel import select
 
-    from core.models import Outbox
+    from core.domain.models import Outbox
 
     task_id = desk.start("pavel", "big_purchase", item="Scanner")
     assert desk.waiting(task_id) == ["Olga Reshetova"]

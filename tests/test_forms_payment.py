@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from core import commands as c
-from core import forms, tasks
-from core.errors import BadInput, Forbidden, NotFound
-from core.taps import answered
+from core import forms
+from core.chat.taps import answered
+from core.domain.errors import BadInput, Forbidden, NotFound
+from core.services import commands as c
+from core.services import tasks
 from tests.conftest import make_app
 from tests.forms_desk import FILE, Desk
 
@@ -163,7 +164,7 @@ def test_the_russian_card_speaks_russian(desk):
     card = desk.rendered("olga", "approval_request").text  # olga reads English: the form speaks both
     assert "Оплата Align Lab: 150 000 RUB" in card
     with desk.store.session() as session:
-        from core.models import Person
+        from core.domain.models import Person
         session.get(Person, desk.id("olga")).language = "ru"
     card = desk.rendered("olga", "approval_request").text.replace("\xa0", " ")
     assert "Нужно ваше согласование: Согласование руководителя" in card and "Сумма: 150 000 RUB" in card

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core import forms
-from core.clock import to_db
-from core.errors import Refusal
-from core.models import RequestStep, StepDecision
+from core.domain.clock import to_db
+from core.domain.errors import Refusal
+from core.domain.models import RequestStep, StepDecision
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import BadInput, NotFound
+from core.domain.errors import BadInput, NotFound
 from core.forms import Context, check_value, read_value, show
 from core.forms.schema import Field, Label, Option
-from core.render import refusal_text
+from core.presentation.render import refusal_text
 from tests.conftest import START, make_app
 
 L = Label.of({"en": "Amount", "ru": "Сумма"})
@@ -129,7 +129,7 @@ def test_app_fixture_is_the_demo_org(app):
 
 
 def test_a_request_title_names_its_author(app, clock):
-    from core.models import Task
+    from core.domain.models import Task
     from tests.forms_desk import Desk
 
     desk = Desk(app, clock)

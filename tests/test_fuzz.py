@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.parsing import parse_task_args
-from core.errors import Refusal
-from core.people import MENTION
-from core.timeparse import parse_when
+from core.chat.parsing import parse_task_args
+from core.chat.timeparse import parse_when
+from core.domain.errors import Refusal
+from core.services.people import MENTION
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
 WORDS = st.sampled_from([
@@ -43,7 +43,7 @@ def test_the_whole_chat_answers_anything_without_raising(app, text):
     """Through the real chat: a message comes back, whatever was typed."""
     from sqlmodel import select
 
-    from core.models import Person
+    from core.domain.models import Person
 
     with app.store.session() as session:
         olga = session.exec(select(Person).where(Person.handle == "olga")).one()

@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from core.i18n import LOCALE_DIR, gettext_for, normalize
+from core.presentation.i18n import LOCALE_DIR, gettext_for, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"N_": None, "_": None, "gettext": None, "Refusal": None, "BadInput": None, "NotFound": None,

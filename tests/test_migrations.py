@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from bot.db import alembic_config, upgrade
-from core.store import make_engine
+from core.infra.store import make_engine
 
 
 @pytest.fixture

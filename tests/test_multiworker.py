@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
-from core.models import Outbox, Person, Reminder, Task
+from core.domain.models import Outbox, Person, Reminder, Task
 from tests.conftest import fresh_store, postgres_url
 from tests.fakes import telegram_api as tg
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from adapters.slack.modes import EVENTS_PATH
 from bot.runtime import web_app
-from core.models import Task
+from core.domain.models import Task
 from tests.fakes import slack_api as fake_slack
 from tests.slack_harness import GENERAL, SlackHarness
 from tests.telegram_harness import TelegramHarness

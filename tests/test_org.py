@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from core.clock import from_db
-from core.models import Person, Webhook
-from core.org import OrgError, Problem, check_org, load_org, parse_org, sync_org
-from core.store import Store, create_all
+from core.config.org import OrgError, Problem, check_org, load_org, parse_org, sync_org
+from core.domain.clock import from_db
+from core.domain.models import Person, Webhook
+from core.infra.store import Store, create_all
 from tests.conftest import fresh_store
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo" / "org.yaml"
@@ -411,7 +411,7 @@ reminders:
 def test_the_reminder_policy_is_read_and_synced(tmp_path):
     from datetime import timedelta
 
-    from core import policy
+    from core.domain import policy
 
     org, problems = parse_org(REMINDERS_ORG)
     assert problems == []

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core import tasks
-from core.models import CardMessage, Outbox, Person
-from core.outbox import DeliveryError, Sent, enqueue
+from core.domain.models import CardMessage, Outbox, Person
+from core.infra.outbox import DeliveryError, Sent, enqueue
+from core.services import tasks
 from tests.conftest import make_app
 
 
@@ -112,7 +112,7 @@ def test_a_row_claimed_by_a_worker_that_died_is_taken_again_after_the_lease(make
     messenger = FlakyMessenger()
     app = make(messenger)
     create(app)
-    from core.outbox import claim
+    from core.infra.outbox import claim
 
     with app.store.session() as session:
         assert len(claim(session, clock(), 10)) == 1  # a worker claims it, then crashes
@@ -144,7 +144,7 @@ def test_a_notice_for_someone_not_reachable_yet_waits_for_them(make, clock):
         row = session.exec(select(Outbox)).one()
         assert (row.status, row.attempts) == ("pending", 0) and "waiting" in row.error
         session.get(Person, pavel.id).handle = "pavel"  # say, they just opened the bot
-        from core.outbox import wake
+        from core.infra.outbox import wake
 
         wake(session, pavel.id, clock())
     deliver(app)
@@ -202,7 +202,7 @@ def test_a_worker_killed_mid_send_leaves_the_notice_in_doubt_and_it_is_reconcile
     messenger = Reconciling()
     app = make(messenger)
     create(app)
-    from core.outbox import claim
+    from core.infra.outbox import claim
 
     with app.store.session() as session:  # a worker claims the row, marks it sending, sends, dies
         row = claim(session, clock(), 10)[0]
@@ -218,7 +218,7 @@ def test_a_slow_worker_whose_lease_ran_out_does_not_send_what_another_took(make,
     messenger = FlakyMessenger()
     app = make(messenger)
     create(app)
-    from core.outbox import claim
+    from core.infra.outbox import claim
 
     with app.store.session() as session:  # worker A claims, then stalls past its lease
         row_id, claimed_at = [(row.id, row.claimed_at) for row in claim(session, clock(), 10)][0]

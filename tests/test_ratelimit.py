@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.ratelimit import Limit, RateLimiter
+from core.infra.ratelimit import Limit, RateLimiter
 
 TG_GLOBAL = Limit.per_second(30)
 TG_CHAT = Limit.per_second(1)
@@ -204,7 +204,7 @@ async def test_eviction_never_forgets_a_bucket_that_is_still_limiting(fake):
 
 
 def test_core_ratelimit_imports_no_platform_library():
-    import core.ratelimit as module
+    import core.infra.ratelimit as module
 
     source = open(module.__file__, encoding="utf-8").read()
     assert "aiogram" not in source.split('"""', 2)[2]

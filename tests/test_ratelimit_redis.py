@@ -6,11 +6,11 @@ import time
 import uuid
 
 
-from core.ratelimit import Limit
+from core.infra.ratelimit import Limit
 
 
 def limiter(redis, prefix):
-    from core.ratelimit_redis import RedisRateLimiter
+    from core.infra.ratelimit_redis import RedisRateLimiter
 
     return RedisRateLimiter(redis, prefix=prefix)
 

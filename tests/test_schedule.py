@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlmodel import select
 
-from core import scheduler
-from core.models import Outbox, Person, Task
+from core.domain.models import Outbox, Person, Task
+from core.infra import scheduler
 from tests.dialog import Dialog, Turn
 
 MSK = timezone.utc  # times below are written in UTC; Moscow is UTC+3

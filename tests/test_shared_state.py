@@ -9,7 +9,7 @@ from aiogram.types import Update
 from adapters.telegram.callbacks import TaskTap
 from adapters.telegram.wiring import connect, make_bot
 from bot.app import add_messenger
-from core.dedupe import MemorySeen, RedisSeen
+from core.infra.dedupe import MemorySeen, RedisSeen
 from tests.conftest import make_app
 from tests.fakes import telegram_api as tg
 from tests.telegram_harness import USERS

@@ -270,7 +270,7 @@ async def test_a_member_named_by_e_mail_only_is_found_and_keeps_their_member_id(
     from sqlmodel import select
 
     from bot.app import DEMO_ORG
-    from core.models import Person
+    from core.domain.models import Person
 
     org = tmp_path / "org.yaml"
     org.write_text(DEMO_ORG.read_text().replace("slack: U01PAVEL004", ""))
@@ -319,8 +319,8 @@ async def test_a_burst_of_notices_to_one_channel_is_paced_and_none_is_lost(sqlit
     """Time-scaled 50×: Slack's one message a second per channel becomes one per 20 ms."""
     from sqlmodel import select
 
-    from core.models import Outbox, Person
-    from core.outbox import enqueue
+    from core.domain.models import Outbox, Person
+    from core.infra.outbox import enqueue
 
     async with SlackHarness(sqlite_store, clock, scale=50) as slack:
         await a_card(slack, line="/task Burst target @pavel")

@@ -6,8 +6,8 @@ import pytest
 from adapters.slack.blocks import SECTION_LIMIT, action_blocks, blocks, chunks, escape, safe_cut, sections
 from adapters.slack.mentions import to_plain
 from adapters.slack.values import pack, unpack
-from core import commands as c
-from core.messages import Button, Message
+from core.presentation.messages import Button, Message
+from core.services import commands as c
 
 
 def test_text_is_escaped_and_split_at_line_breaks_within_the_section_limit():

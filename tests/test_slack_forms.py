@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from core.models import StepDecision
+from core.domain.models import StepDecision
 
 from tests.slack_harness import GENERAL, SlackHarness
 from tests.telegram_harness import TelegramHarness

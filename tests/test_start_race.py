@@ -27,8 +27,8 @@ from sqlalchemy.engine import make_url
 
 from bot.app import DEMO_ORG
 from bot.settings import Settings
-from core.org import load_org
-from core.store import MIGRATIONS_LOCK
+from core.config.org import load_org
+from core.infra.store import MIGRATIONS_LOCK
 from tests.conftest import postgres_url
 from tests.fakes import slack_api as fake_slack
 from tests.test_telegram_runtime import free_port

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from core import tasks
-from core.models import Outbox, Person, Task, TaskEvent
+from core.domain.models import Outbox, Person, Task, TaskEvent
+from core.services import tasks
 from tests.conftest import START
 
 

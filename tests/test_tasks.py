@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core import queries, reminders, tasks
-from core.errors import BadInput, Forbidden, NotFound
-from core.models import Comment, Outbox, Person, Reminder, Task, TaskEvent, TaskLink
+from core.domain.errors import BadInput, Forbidden, NotFound
+from core.domain.models import Comment, Outbox, Person, Reminder, Task, TaskEvent, TaskLink
+from core.services import queries, reminders, tasks
 from tests.conftest import START
 
 NOW = START
@@ -179,14 +179,14 @@ def test_file_attachments_keep_the_platform_file_id(store, team):
 def test_inactive_people_cannot_act(store, team):
     with store.session() as session:
         session.get(Person, team["dev"]).active = False
-    from core.errors import UnknownPerson
+    from core.domain.errors import UnknownPerson
 
     with pytest.raises(UnknownPerson):
         run(store, tasks.create_task, team["dev"], "Ghost task")
 
 
 def test_the_org_reminder_policy_is_followed(store, team):
-    from core import policy
+    from core.domain import policy
 
     with store.session() as session:
         policy.save(session, policy.Policy(before=(timedelta(hours=2),), at_deadline=False, overdue_every=None))

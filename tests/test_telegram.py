@@ -167,7 +167,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_not_retried(met, clock):
     await tg.deliver()
     from sqlmodel import select
 
-    from core.models import Outbox
+    from core.domain.models import Outbox
 
     with tg.app.store.session() as session:
         row = session.exec(select(Outbox).where(Outbox.template == "task_event")).one()
@@ -232,8 +232,8 @@ async def test_a_burst_of_200_notices_to_one_chat_is_paced_and_none_is_lost(sqli
     """Time-scaled 50×: Telegram's 1 message/s per chat becomes 50/s, enforced by the fake."""
     from sqlmodel import select
 
-    from core.models import Outbox, Person
-    from core.outbox import enqueue
+    from core.domain.models import Outbox, Person
+    from core.infra.outbox import enqueue
 
     async with TelegramHarness(sqlite_store, clock, scale=50) as tg:
         await tg.private("pavel", "/task Burst target")
@@ -314,7 +314,7 @@ def test_no_translated_template_string_holds_html_markup():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    from core.i18n import LOCALE_DIR
+    from core.presentation.i18n import LOCALE_DIR
 
     root = Path(__file__).resolve().parent.parent
     ids = {message if isinstance(message, str) else message[0] for _f, _l, message, _c, _x in extract_from_dir(

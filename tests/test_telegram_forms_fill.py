@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from adapters.telegram.callbacks import FillTap
+from core.domain.models import FormDraft, Person
 from core.forms import load_forms
-from core.models import FormDraft, Person
 from tests.telegram_harness import TelegramHarness
 from tests.test_dialog_forms import TRIP
 

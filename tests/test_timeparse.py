@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core.errors import BadInput
-from core.timeparse import IN_THE_PAST, TOO_FAR, UNREADABLE, parse_when
+from core.chat.timeparse import IN_THE_PAST, TOO_FAR, UNREADABLE, parse_when
+from core.domain.errors import BadInput
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # Saturday 2026-11-28 10:00 in Moscow (07:00 UTC).

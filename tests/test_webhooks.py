@@ -18,14 +18,15 @@ from sqlmodel import select
 from adapters.console.session import ConsoleSession
 from bot.app import DEMO_ORG
 from bot.cli import main
-from core import forms, webhooks
-from core import scheduler as scheduling
+from core import forms
+from core.config.org import load_org, parse_org, sync_org
+from core.domain.models import Outbox, Person, TaskEvent, Webhook, WebhookFailure
 from core.forms.signing import SIGNATURE_HEADER, verify
-from core.models import Outbox, Person, TaskEvent, Webhook, WebhookFailure
-from core.notices import NoticeRenderer
-from core.org import load_org, parse_org, sync_org
-from core.store import Store
-from core.webhooks import EVENT_HEADER, EVENT_ID_HEADER
+from core.infra import webhooks
+from core.infra import scheduler as scheduling
+from core.infra.store import Store
+from core.infra.webhooks import EVENT_HEADER, EVENT_ID_HEADER
+from core.presentation.notices import NoticeRenderer
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 

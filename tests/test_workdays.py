@@ -6,12 +6,12 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlmodel import select
 
-from core import workdays
+from core.config.org import parse_org
+from core.domain import workdays
+from core.domain.models import RequestStep
+from core.domain.workdays import Calendar
 from core.forms.schema import Deadline
 from core.forms.timing import due_after
-from core.models import RequestStep
-from core.org import parse_org
-from core.workdays import Calendar
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 

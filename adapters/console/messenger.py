@@ -5,9 +5,9 @@ import itertools
 from collections import defaultdict
 from typing import Callable
 
-from core.messages import Message
-from core.models import Person
-from core.outbox import Sent
+from core.domain.models import Person
+from core.infra.outbox import Sent
+from core.presentation.messages import Message
 
 
 class ConsoleMessenger:

@@ -6,7 +6,7 @@ import logging
 import sys
 
 from adapters.console.session import ConsoleSession
-from core import scheduler as scheduling
+from core.infra import scheduler as scheduling
 
 log = logging.getLogger(__name__)
 BANNER = """Teamflow console. You are {name} (@{handle}).

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from core.i18n import gettext_for, normalize, N_
-from core import commands as c
-from core.messages import CANCELLED, PROMPTS, Button, Message
-from core.taps import answered
-from core.models import Person
+from core.chat.taps import answered
+from core.domain.models import Person
+from core.presentation.i18n import gettext_for, normalize, N_
+from core.presentation.messages import CANCELLED, PROMPTS, Button, Message
+from core.services import commands as c
 
 log = logging.getLogger(__name__)
 AS_COMMAND = re.compile(r"^/as(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)

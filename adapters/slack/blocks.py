@@ -13,8 +13,8 @@ everyone).
 from __future__ import annotations
 
 from adapters.slack.values import action_id, pack
-from core.commands import CloseTask, TakeTask
-from core.messages import Button, Message
+from core.presentation.messages import Button, Message
+from core.services.commands import CloseTask, TakeTask
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50

@@ -19,9 +19,9 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.blocks import escape
 from adapters.slack.replies import tell
-from core.i18n import gettext_for
-from core.messages import SOMETHING_WRONG, Message
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
+from core.presentation.i18n import gettext_for
+from core.presentation.messages import SOMETHING_WRONG, Message
 
 log = logging.getLogger(__name__)
 BODY_LOGGED = 4000  # characters of the request body kept in the log line

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from core.chat_sheets import Sheet, SheetField, StepSheet
-from core.i18n import N_
+from core.chat.form_sheets import Sheet, SheetField, StepSheet
+from core.presentation.i18n import N_
 
 CALLBACK_ID = "tf.form"
 STEP_CALLBACK_ID = "tf.step"

@@ -6,7 +6,7 @@ and again after a tap on one of its buttons.
 from __future__ import annotations
 
 from adapters.slack.blocks import blocks, sections
-from core.i18n import N_
+from core.presentation.i18n import N_
 
 VIEW_BLOCKS = 100  # Slack's limit for a view
 HEADER_LIMIT = 150

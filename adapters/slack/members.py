@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.i18n import normalize
-from core.identity import slack_member_id
-from core.offloop import off_loop_read
+from core.infra.offloop import off_loop_read
+from core.presentation.i18n import normalize
+from core.services.identity import slack_member_id
 
 log = logging.getLogger(__name__)
 

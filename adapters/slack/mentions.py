@@ -10,7 +10,7 @@ import re
 
 from sqlmodel import select
 
-from core.models import Person
+from core.domain.models import Person
 
 MARKUP = re.compile(r"<([^<>]*)>")
 

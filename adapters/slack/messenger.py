@@ -15,11 +15,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import blocks, fallback
-from core.messages import Message
-from core.models import Person
-from core.offloop import off_loop
-from core.outbox import DeliveryError, Sent
-from core.ratelimit import Limit, RateLimiter
+from core.domain.models import Person
+from core.infra.offloop import off_loop
+from core.infra.outbox import DeliveryError, Sent
+from core.infra.ratelimit import Limit, RateLimiter
+from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
 

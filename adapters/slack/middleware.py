@@ -14,9 +14,9 @@ from slack_bolt.response import BoltResponse
 from adapters.slack import home
 from adapters.slack.blocks import escape
 from adapters.slack.members import Profiles, resolve
-from core.i18n import N_, gettext_for
-from core.messages import Message
-from core.outbox import DeliveryError
+from core.infra.outbox import DeliveryError
+from core.presentation.i18n import N_, gettext_for
+from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
 

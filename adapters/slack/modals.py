@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from adapters.slack.form_modal import modal, read_metadata
 from adapters.slack.values import pack, unpack
-from core.commands import Command, CommentTask, RejectStep, SnoozeTask
-from core.i18n import N_
-from core.messages import Button
+from core.presentation.i18n import N_
+from core.presentation.messages import Button
+from core.services.commands import Command, CommentTask, RejectStep, SnoozeTask
 
 CALLBACK_ID = "tf.prompt"
 INPUT_BLOCK = "tf-input"

@@ -23,7 +23,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
-from core.dedupe import MemorySeen
+from core.infra.dedupe import MemorySeen
 
 EVENTS_PATH = "/slack/events"
 # Requests inside bolt at once. A burst of hundreds would otherwise all be in flight,

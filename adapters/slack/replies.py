@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from adapters.slack.blocks import blocks, fallback
 from adapters.slack.home import home_view
-from core.messages import Message
-from core.offloop import off_loop
-from core.outbox import DeliveryError
+from core.infra.offloop import off_loop
+from core.infra.outbox import DeliveryError
+from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Button values: a command's tap code (core/taps.py), `feature:verb:id:arg`, never trusted.
+"""Button values: a command's tap code (core/chat/taps.py), `feature:verb:id:arg`, never trusted.
 
 A value can be forged by anyone who can post to our endpoint with a valid
 signature, or be left over from an older version: `unpack` rebuilds the typed
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from core import taps
-from core.commands import Command
-from core.messages import Button
+from core.chat import taps
+from core.presentation.messages import Button
+from core.services.commands import Command
 
 ACTION_ID = re.compile(r"^tf\.")  # every Teamflow button's action_id starts so
 VALUE = re.compile(r"^([a-z]):([a-z_]{1,24}):(\d{1,9}):([\w-]{0,40})$")

@@ -13,7 +13,7 @@ from adapters.slack.listeners import register_listeners
 from adapters.slack.members import Profiles
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.middleware import resolve_members, skip_retried_events
-from core.dedupe import MemorySeen
+from core.infra.dedupe import MemorySeen
 
 SLACK_API_URL = "https://slack.com/api/"
 RETRY_IN_PLACE_S = 5  # a longer Retry-After goes back to the outbox instead of holding a worker

@@ -1,4 +1,4 @@
-"""Button data: a CallbackData class per feature, carrying a command's tap code (core/taps.py).
+"""Button data: a CallbackData class per feature, carrying a command's tap code (core/chat/taps.py).
 
 Ids and short codes only, never titles, so it stays far under 64 bytes; what
 comes back is never trusted: `command_of` rebuilds the typed command only from
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from core import taps
-from core.commands import Command
-from core.messages import Button
+from core.chat import taps
+from core.presentation.messages import Button
+from core.services.commands import Command
 
 
 class TaskTap(CallbackData, prefix="t"):

@@ -12,7 +12,7 @@ import logging
 from aiogram import Dispatcher
 from aiogram.types import ErrorEvent
 
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
 
 log = logging.getLogger(__name__)
 UPDATE_LOGGED = 4000  # characters of the update's JSON kept in the log line

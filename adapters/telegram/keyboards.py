@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.callbacks import callback_data
-from core.messages import Message
+from core.presentation.messages import Message
 
 # Telegram counts its limit in UTF-16 code units (an emoji outside the BMP is two), on the text after
 # HTML parsing; measuring the HTML source instead is conservative: tags and entities only make it longer.

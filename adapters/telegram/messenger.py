@@ -19,11 +19,11 @@ from aiogram.types import ForceReply, LinkPreviewOptions, ReplyParameters
 from aiogram.types import Message as TgMessage
 
 from adapters.telegram.keyboards import fit, keyboard
-from core.messages import Message
-from core.models import Person
-from core.offloop import off_loop
-from core.outbox import DeliveryError, Sent
-from core.ratelimit import Limit, RateLimiter
+from core.domain.models import Person
+from core.infra.offloop import off_loop
+from core.infra.outbox import DeliveryError, Sent
+from core.infra.ratelimit import Limit, RateLimiter
+from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from typing import Any, Awaitable, Callable
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
-from core.i18n import gettext_for, normalize
-from core.identity import telegram_member_id
-from core.offloop import off_loop_read
-from core.people import NOT_A_MEMBER
+from core.infra.offloop import off_loop_read
+from core.presentation.i18n import gettext_for, normalize
+from core.services.identity import telegram_member_id
+from core.services.people import NOT_A_MEMBER
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 MEMBER_TTL_S = 60.0
@@ -29,7 +29,7 @@ class DedupeUpdates(BaseMiddleware):
     """Telegram may deliver an update again (same update_id): handle it once."""
 
     def __init__(self, seen) -> None:
-        self.seen = seen  # core.dedupe.MemorySeen, or RedisSeen shared by several workers
+        self.seen = seen  # core.infra.dedupe.MemorySeen, or RedisSeen shared by several workers
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         if not await self.seen.first_time(f"telegram:{event.update_id}"):

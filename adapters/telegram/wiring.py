@@ -12,8 +12,8 @@ from adapters.telegram import errors
 from adapters.telegram.handlers import routers
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.middleware import DedupeUpdates, ResolveMember
-from core.dedupe import MemorySeen
-from core.i18n import LANGUAGES, N_, gettext_for
+from core.infra.dedupe import MemorySeen
+from core.presentation.i18n import LANGUAGES, N_, gettext_for
 
 COMMANDS = [
     ("task", N_("create a task: /task title @person by tomorrow 15:00")),

@@ -25,7 +25,7 @@ Filling (/form <name>, field by field or one modal; never trust the values)::
     summary(session, form, values, lang, tz) -> [{"label", "value"}]   # to confirm before submitting
     field.label.text(lang), field.hint, field.options[i].label.text(lang), field.type, field.multiple
 
-Use cases (each in one unit of work; all take `now`; refusals are core.errors)::
+Use cases (each in one unit of work; all take `now`; refusals are core.domain.errors)::
 
     start(session, actor_id, form, values, now=, tz=, lang=) -> RequestOutcome      # /form <name>
     attach_form(session, actor_id, form, task_id, values, now=, tz=)              # /form <name> #42
@@ -39,7 +39,7 @@ Use cases (each in one unit of work; all take `now`; refusals are core.errors)::
     RequestOutcome(request, task, step, changed)   # changed=False: a repeated tap, nothing happened
 
 Buttons and commands: `read_action(args) -> ActionArgs(task_id, step_id, outcome, rest)` reads what a
-button's command (core.messages.ACTIONS: approve, reject, ack, done_step, decide) or a typed one names.
+button's command (core.presentation.messages.ACTIONS: approve, reject, ack, done_step, decide) or a typed one names.
 
 Reading::
 
@@ -47,7 +47,7 @@ Reading::
     request_view(session, task, reader, now) -> dict | None   # a request's card: fields, "step 2 of 4 — …", decisions
     notices.card(renderer, session, task, reader) -> Message   # that card rendered, with this reader's buttons
 
-Time and services: `deadlines.tick(store, now)` (reminders, escalation; in core.scheduler.tick),
+Time and services: `deadlines.tick(store, now)` (reminders, escalation; in core.infra.scheduler.tick),
 `await bots.run_due(store, now)` (bot calls; a scheduler job), and
 `handle_callback(store, body, signature, now=) -> (status, json)` for the web server to mount at
 POST /forms/callback (X-Teamflow-Signature: sha256=<HMAC of the body with the form's secret>).

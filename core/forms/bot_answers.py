@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from core.clock import to_db
-from core.errors import Refusal
+from core.domain.clock import to_db
+from core.domain.errors import Refusal
+from core.domain.models import FormRequest, RequestStep, StepAssignee
 from core.forms import who
 from core.forms.decisions import apply
 from core.forms.guards import record_decision
@@ -21,7 +22,6 @@ from core.forms.history import Walk, ask, event, join, tell, walk_for
 from core.forms.signing import secret_of, verify
 from core.forms.submission import merge
 from core.forms.values import Context
-from core.models import FormRequest, RequestStep, StepAssignee
 
 WAIT = "wait"
 

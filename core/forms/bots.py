@@ -24,11 +24,11 @@ from typing import Mapping
 import aiohttp
 from sqlmodel import select
 
-from core.clock import to_db
+from core.domain.clock import to_db
+from core.domain.models import FormRequest, RequestStep
 from core.forms.bot_answers import BadAnswer, apply_answer, give_up
 from core.forms.history import walk_for
 from core.forms.signing import DELIVERY_HEADER, SIGNATURE_HEADER, encode, secret_of, sign
-from core.models import FormRequest, RequestStep
 
 LEASE = timedelta(minutes=2)  # beyond any timeout: then the call counts as lost and is made again
 BACKOFF = timedelta(seconds=30)  # doubled on each retry

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from core import commands as c
+from core.domain.models import Person, RequestStep, StepAssignee
 from core.forms import who
 from core.forms.schema import UP, Step
-from core.i18n import gettext_for
-from core.messages import Button
-from core.models import Person, RequestStep, StepAssignee
+from core.presentation.i18n import gettext_for
+from core.presentation.messages import Button
+from core.services import commands as c
 
 STEP_ARG = re.compile(r"^s(\d{1,12})(?:_(\w{1,40}))?$")
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 
-from core.errors import BadInput
+from core.domain.errors import BadInput
 from core.forms.context import MISSING, counted, is_empty
 from core.forms.fields import Field
 from core.forms.phrases import Choices, Names, Phrase
-from core.i18n import N_
-from core.people import MENTION, get_active, resolve_mention
-from core.tasks import visible_task
+from core.presentation.i18n import N_
+from core.services.people import MENTION, get_active, resolve_mention
+from core.services.tasks import visible_task
 
 CHOICE = N_("“%(text)s” is not one of: %(choices)s. Type a number or a name.")
 ONE_PERSON = N_("%(field)s takes one person; mention just one, like @olga.")

@@ -6,15 +6,15 @@ import json
 import re
 from datetime import date, datetime, time
 
-from core.clock import to_db, zone
+from core.domain.clock import to_db, zone
+from core.domain.models import Announcement, TaskLink
 from core.forms import who
 from core.forms.display import show
 from core.forms.history import Walk, event, tell
 from core.forms.schema import Action, Label
-from core.i18n import LANGUAGES
-from core.models import Announcement, TaskLink
-from core.people import by_handle
-from core.tasks import TITLE_MAX, create_task
+from core.presentation.i18n import LANGUAGES
+from core.services.people import by_handle
+from core.services.tasks import TITLE_MAX, create_task
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 DUE_HOUR = 18  # a row's due date without a time means the end of that working day

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.errors import BadInput
+from core.chat.parsing import valid_text
+from core.domain.errors import BadInput
 from core.forms.fields import Field
-from core.i18n import N_
-from core.parsing import valid_text
+from core.presentation.i18n import N_
 
 MISSING = N_("%(field)s is required.")
 FEW = N_("%(field)s needs at least %(min)s entries.")

@@ -1,17 +1,17 @@
 """Reading a date, a date and time, or a period typed in chat, in English or Russian.
 
 Numeric forms first (31.12.2026, 2026-12-31, 31.12), then today / tomorrow /
-yesterday, then natural language through core.timeparse ("friday", "завтра 15:00").
+yesterday, then natural language through core.chat.timeparse ("friday", "завтра 15:00").
 """
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
 
-from core.clock import zone
-from core.errors import BadInput
-from core.i18n import N_
-from core.timeparse import parse_when
+from core.chat.timeparse import parse_when
+from core.domain.clock import zone
+from core.domain.errors import BadInput
+from core.presentation.i18n import N_
 
 DATE = N_("I can't read “%(text)s” as a date. Type it like 31.12.2026, 2026-12-31 or “tomorrow”.")
 DATETIME = N_("I can't read “%(text)s” as a date and time. Type it like 31.12.2026 15:00 or “tomorrow 15:00”.")

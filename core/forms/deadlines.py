@@ -13,14 +13,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from core import workdays
-from core.clock import to_db
+from core.domain import workdays
+from core.domain.clock import to_db
+from core.domain.models import FormRequest, Person, RequestStep, StepAssignee
 from core.forms import engine, who
 from core.forms.guards import pending_ids
 from core.forms.history import Walk, ask, event, join, walk_for
 from core.forms.schema import Step
 from core.forms.timing import due_after
-from core.models import FormRequest, Person, RequestStep, StepAssignee
 
 BATCH = 200
 

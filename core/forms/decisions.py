@@ -12,14 +12,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.errors import BadInput
+from core.domain.errors import BadInput
+from core.domain.models import FormRequest, RequestStep, Task
 from core.forms import engine, who
 from core.forms.guards import claim, pending_ids, prepare, record_decision
 from core.forms.history import Walk, event, labels, step_data
 from core.forms.phrases import Names
 from core.forms.schema import UP, Step
-from core.i18n import N_
-from core.models import FormRequest, RequestStep, Task
+from core.presentation.i18n import N_
 
 REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
 COMMENT_TOO_LONG = N_("That comment is %(length)s characters long; the limit is %(max)s.")

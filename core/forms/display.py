@@ -13,10 +13,10 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from sqlmodel import Session
 
-from core.clock import zone
+from core.domain.clock import zone
 from core.forms.schema import Field
-from core.i18n import N_, gettext_for
-from core.people import by_handle
+from core.presentation.i18n import N_, gettext_for
+from core.services.people import by_handle
 
 log = logging.getLogger(__name__)
 YES, NO = N_("yes"), N_("no")

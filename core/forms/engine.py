@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core import reminders, workdays
-from core.clock import to_db
+from core.domain import workdays
+from core.domain.clock import to_db
+from core.domain.models import BoardColumn, RequestStep, StepAssignee, TaskStatus
 from core.forms import who
 from core.forms.conditions import holds
 from core.forms.history import Walk, ask, event, join, step_data
 from core.forms.schema import AUTHOR, END, Step
 from core.forms.timing import due_after
-from core.models import BoardColumn, RequestStep, StepAssignee, TaskStatus
+from core.services import reminders
 
 FINAL = {"done": TaskStatus.DONE, "rejected": TaskStatus.CANCELLED, "cancelled": TaskStatus.CANCELLED}
 REWORK = "rework"

@@ -13,14 +13,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.clock import to_db
-from core.errors import BadInput, Forbidden, NotFound
+from core.domain.clock import to_db
+from core.domain.errors import BadInput, Forbidden, NotFound
+from core.domain.models import Person, RequestStep, StepAssignee, StepDecision
 from core.forms.history import Walk, walk_for
 from core.forms.records import current_step, request_of_task
-from core.i18n import N_
-from core.models import Person, RequestStep, StepAssignee, StepDecision
-from core.people import get_active
-from core.tasks import visible_task
+from core.presentation.i18n import N_
+from core.services.people import get_active
+from core.services.tasks import visible_task
 
 NOT_A_REQUEST = N_("#%(id)s is a plain task, not a form request.")
 NOT_WAITING = N_("Request #%(id)s is not waiting for anyone any more.")

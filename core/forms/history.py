@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.domain.models import FormRequest, Person, RequestStep, Task, TaskEvent, TaskWatcher
 from core.forms.schema import Form, Label, Step
-from core.models import FormRequest, Person, RequestStep, Task, TaskEvent, TaskWatcher
-from core.outbox import enqueue
-from core.tasks import participants, record
+from core.infra.outbox import enqueue
+from core.services.tasks import participants, record
 
 
 @dataclass

@@ -13,7 +13,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from core.forms.schema import Label
-from core.yamlread import compose  # noqa: F401  (the form parser's reader)
+from core.config.yamlread import compose  # noqa: F401  (the form parser's reader)
 
 LANGS = ("en", "ru")
 _NULL = "tag:yaml.org,2002:null"

@@ -1,6 +1,6 @@
 """Rendering request notices for their reader: the step's card with its buttons, updates, redraws.
 
-`core.notices.NoticeRenderer` hands every outbox row here first; rows about a
+`core.presentation.notices.NoticeRenderer` hands every outbox row here first; rows about a
 request (and redraws or events of a request's task) come back as a Message,
 anything else as None. Rendering reads the state at sending time, so a card
 sent after its step was decided carries no buttons.
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core.commands import CommentTask
+from core.domain.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
 from core.forms.buttons import step_buttons
 from core.forms.records import OPEN_STATES, current_step, form_of, request_of_task
 from core.forms.views import request_view, step_label
-from core.i18n import gettext_for
-from core.messages import Button, Message
-from core.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
-from core.render import headed
-from core.views import Reader, event_view, facts_of
+from core.presentation.i18n import gettext_for
+from core.presentation.messages import Button, Message
+from core.presentation.render import headed
+from core.presentation.views import Reader, event_view, facts_of
+from core.services.commands import CommentTask
 
 TEMPLATES = ("approval_request", "request_update")
 REDRAWS = ("card_update", "task_event")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from yaml.nodes import Node, SequenceNode
 
+from core.domain.policy import duration
 from core.forms.nodes import is_null, line
 from core.forms.parse_fields import ID, FieldReader
 from core.forms.schema import END, STEP_KINDS, WHO_KINDS, WHO_WORDS, Action, Label, Outcome, Step, Who
 from core.forms.timing import parse_deadline
-from core.policy import duration
 
 STEP_KEYS = ("id", "kind", "label", "who", "mode", "when", "deadline", "remind_every", "escalate", "next",
              "on_reject", "fields", "outcomes", "url", "timeout", "retries", "wait")

@@ -3,14 +3,14 @@
 A refusal carries a msgid and parameters, never a rendered sentence (core/errors).
 A field's label, a list of choices or a nested refusal depend on the reader's
 language too: these objects render themselves with `text(lang)`, which
-`core.render.refusal_text` calls.
+`core.presentation.render.refusal_text` calls.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from core.forms.fields import Field, Label
-from core.i18n import gettext_for
+from core.presentation.i18n import gettext_for
 
 
 def say(value, lang: str):

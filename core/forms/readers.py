@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from core.errors import BadInput
-from core.i18n import N_
+from core.domain.errors import BadInput
+from core.presentation.i18n import N_
 
 NUMBER = N_("“%(text)s” is not a number. Type digits, like 1500 or 12.5.")
 MONEY = N_("I can't read “%(text)s” as an amount. Type it like 150 000 RUB or 1200 USD.")

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from sqlmodel import Session, select
 
-from core.clock import to_db
+from core.domain.clock import to_db
+from core.domain.models import FormRequest, FormVersion, RequestStep
 from core.forms.loader import parse_form
 from core.forms.schema import Form
-from core.models import FormRequest, FormVersion, RequestStep
 
 OPEN_STATES = ("open", "calling", "waiting")  # a step in one of these still waits for someone
 

@@ -4,7 +4,7 @@ Every request Teamflow sends, and every callback it accepts, carries
 `X-Teamflow-Signature: sha256=<hex>`: the HMAC-SHA256 of the exact body bytes
 with the form's secret (`secret_env: NAME` in the form file names the
 environment variable holding it). Outgoing webhooks on task and request
-events (core/webhooks.py) sign the same way, with the hook's secret from the
+events (core/infra/webhooks.py) sign the same way, with the hook's secret from the
 org file. The scheme has no timestamp: a replayed callback is refused once its
 step is settled (409), and a webhook receiver dedupes by X-Teamflow-Event-Id.
 """

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.clock import to_db
-from core.errors import BadInput, Forbidden
+from core.domain.clock import to_db
+from core.domain.errors import BadInput, Forbidden
+from core.domain.models import CLOSED_STATUSES, FormRequest, Person, RequestStep, Task
 from core.forms import engine, who
 from core.forms.completion import run_actions
 from core.forms.decisions import RequestOutcome
@@ -23,10 +24,9 @@ from core.forms.schema import Form
 from core.forms.submission import START, check_submission
 from core.forms.values import Context
 from core.forms.work import store_files
-from core.i18n import N_
-from core.models import CLOSED_STATUSES, FormRequest, Person, RequestStep, Task
-from core.people import get_active
-from core.tasks import TITLE_MAX, create_task, managed_task, visible_task
+from core.presentation.i18n import N_
+from core.services.people import get_active
+from core.services.tasks import TITLE_MAX, create_task, managed_task, visible_task
 
 NOT_A_STARTER = N_("You can't start “%(form)s”; your admin can tell you who does.")
 HAS_FORM = N_("Task #%(id)s already has a form.")

@@ -7,12 +7,12 @@ A field `locked_from: <step>` cannot change once the route has reached that step
 """
 from __future__ import annotations
 
-from core.errors import BadInput, Forbidden
+from core.domain.errors import BadInput, Forbidden
 from core.forms.conditions import holds
 from core.forms.context import MISSING, Context, is_empty
 from core.forms.schema import Field, Form
 from core.forms.values import check_value
-from core.i18n import N_
+from core.presentation.i18n import N_
 
 UNKNOWN_FIELD = N_("This form has no field “%(name)s”.")
 LOCKED = N_("%(field)s can no longer be changed.")

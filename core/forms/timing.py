@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from core.clock import zone
+from core.domain.clock import zone
+from core.domain.workdays import WEEKDAYS, Calendar
 from core.forms.schema import Deadline
-from core.workdays import WEEKDAYS, Calendar
 
 DEADLINE = re.compile(r"^\s*(\d{1,3})\s*(h|hours?|d|days?|wd|working\s+days?)\s*$", re.IGNORECASE)
 UNITS = {"h": "hours", "d": "days", "w": "working_days"}

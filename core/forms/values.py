@@ -12,11 +12,11 @@ import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from core.errors import BadInput
+from core.domain.errors import BadInput
 from core.forms import choices, dates, readers
 from core.forms.context import MISSING, Context, counted, is_empty, valid  # noqa: F401  (the package's API)
 from core.forms.fields import Field
-from core.i18n import N_
+from core.presentation.i18n import N_
 
 TOO_SHORT = N_("%(field)s needs at least %(min)s characters.")
 TOO_LONG = N_("%(field)s takes at most %(max)s characters; this is %(length)s.")

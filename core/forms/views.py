@@ -12,15 +12,15 @@ from datetime import datetime
 from babel.dates import format_timedelta
 from sqlmodel import Session, select
 
-from core.clock import from_db
+from core.domain.clock import from_db
+from core.domain.models import FormRequest, Person, RequestStep, StepAssignee, StepDecision, Task
 from core.forms.conditions import holds
 from core.forms.display import shown_fields
 from core.forms.guards import pending_names
 from core.forms.records import current_step, form_of, request_of_task, steps_of
 from core.forms.schema import END, Form, Step
-from core.i18n import N_, gettext_for
-from core.models import FormRequest, Person, RequestStep, StepAssignee, StepDecision, Task
-from core.views import Reader, when
+from core.presentation.i18n import N_, gettext_for
+from core.presentation.views import Reader, when
 
 STATES = {"active": N_("on its way"), "rework": N_("returned for rework"), "done": N_("completed"),
           "rejected": N_("rejected"), "cancelled": N_("withdrawn")}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from core.domain.models import Person
 from core.forms.schema import Step, Who
-from core.models import Person
-from core.people import by_handle, manager_chain
+from core.services.people import by_handle, manager_chain
 
 # Who-entries that mean "above the author": when the author has nobody above,
 # such a step has nobody to wait for and is passed by.

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from core.clock import from_db, to_db
+from core.domain.clock import from_db, to_db
+from core.domain.models import Attachment, FormRequest, RequestStep, Task
 from core.forms import engine
 from core.forms.decisions import RequestOutcome, apply, clean_comment
 from core.forms.guards import claim, prepare, record_decision
@@ -20,7 +21,6 @@ from core.forms.records import steps_of
 from core.forms.schema import Form, Step
 from core.forms.submission import locked_at, merge, start_fields, visible
 from core.forms.values import Context, is_empty
-from core.models import Attachment, FormRequest, RequestStep, Task
 
 
 def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetime, step_id: int | None = None,

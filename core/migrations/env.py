@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from core import models  # noqa: F401  (registers the tables)
-from core.store import MIGRATIONS_LOCK, exclusive, make_engine
+from core.domain import models  # noqa: F401  (registers the tables)
+from core.infra.store import MIGRATIONS_LOCK, exclusive, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -18,9 +18,9 @@ from aiogram.types import Message as TgMessage
 
 from adapters.telegram.callbacks import FEATURES, command_of
 from adapters.telegram.handlers.prompts import Prompt
-from core.commands import FILLING, asks
-from core.messages import Button, Message
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
+from core.presentation.messages import Button, Message
+from core.services.commands import FILLING, asks
 
 TOAST_LIMIT = 200
 TAG = re.compile(r"<[^>]+>")

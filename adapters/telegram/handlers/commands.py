@@ -5,7 +5,7 @@ from aiogram import F, Router
 from aiogram.types import Message as TgMessage
 
 from adapters.telegram.filters import Magic
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
 
 
 

@@ -5,7 +5,7 @@ from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message as TgMessage
 
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
 
 
 

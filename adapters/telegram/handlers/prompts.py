@@ -9,8 +9,8 @@ from aiogram.types import Message as TgMessage
 
 from adapters.telegram.callbacks import FEATURES, command_of
 from adapters.telegram.filters import Magic
-from core.offloop import off_loop
-from core.taps import answered
+from core.chat.taps import answered
+from core.infra.offloop import off_loop
 
 
 class Prompt(StatesGroup):

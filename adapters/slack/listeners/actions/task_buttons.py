@@ -4,7 +4,7 @@ The value is never trusted: a forged or stale one, or a tap by someone who may
 not, changes nothing and says why in an ephemeral message. Comment and
 "Other time…" need words first: a modal opens straight after the ack, while
 the trigger_id is fresh. Everything after the ack that reads or writes the
-store runs on a database thread (core/offloop.py).
+store runs on a database thread (core/infra/offloop.py).
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from adapters.slack.form_modal import step_view
 from adapters.slack.modals import prompt_modal
 from adapters.slack.replies import Origin, redraw, tell
 from adapters.slack.values import unpack
-from core.chat_sheets import StepSheet, open_step_sheet
-from core.commands import CompleteStep, asks
-from core.messages import Message
-from core.offloop import off_loop
+from core.chat.form_sheets import StepSheet, open_step_sheet
+from core.infra.offloop import off_loop
+from core.presentation.messages import Message
+from core.services.commands import CompleteStep, asks
 
 
 async def on_tap(ack, body, action, context, respond) -> None:

@@ -2,7 +2,7 @@
 
 The ack comes first, before any database work, so Slack hears back within
 its 3 seconds however busy the store is; the core then runs on a database
-thread (core/offloop.py) and the answer follows by response_url or the
+thread (core/infra/offloop.py) and the answer follows by response_url or the
 messenger. `/form <name> [#task]` and `/escalate [problem]` open the form as a
 modal instead (straight after the ack, while the trigger_id is fresh);
 `/form` alone lists the forms like everywhere else.
@@ -12,10 +12,10 @@ from __future__ import annotations
 from adapters.slack import form_modal
 from adapters.slack.mentions import plain_text
 from adapters.slack.replies import answer_command
-from core.chat_forms import ESCALATION, FORM_ARGS
-from core.chat_sheets import open_sheet
-from core.messages import Message
-from core.offloop import off_loop
+from core.chat.form_dialogs import ESCALATION, FORM_ARGS
+from core.chat.form_sheets import open_sheet
+from core.infra.offloop import off_loop
+from core.presentation.messages import Message
 
 
 async def on_command(ack, command, context, respond) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from adapters.slack.home import home_view
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
 
 
 async def on_home_opened(event, context) -> None:

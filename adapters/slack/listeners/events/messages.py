@@ -4,8 +4,8 @@ question of a form (or a work step) being filled. Other chatter is not ours."""
 from __future__ import annotations
 
 from adapters.slack.mentions import plain_text
-from core.messages import Message
-from core.offloop import off_loop
+from core.infra.offloop import off_loop
+from core.presentation.messages import Message
 
 
 async def on_message(event, context) -> None:

@@ -2,7 +2,7 @@
 
 The answer must ride on the acknowledgement (Slack shows the errors or swaps
 the view from it), so the core reads the answers before the ack: one short
-transaction on a database thread (core/offloop.py), the loop free meanwhile,
+transaction on a database thread (core/infra/offloop.py), the loop free meanwhile,
 well within Slack's 3 seconds. Bolt's lazy listeners would not do: the errors
 are the ack itself. The request's card then goes to the author's DM with the
 bot, where its buttons and thread work like any card.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from adapters.slack import form_modal
 from adapters.slack.replies import post_to_dm
-from core.chat_sheets import SheetResult, submit_sheet
-from core.offloop import off_loop
+from core.chat.form_sheets import SheetResult, submit_sheet
+from core.infra.offloop import off_loop
 
 
 async def on_form_submit(ack, body, view, context) -> None:

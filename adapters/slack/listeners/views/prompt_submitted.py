@@ -2,7 +2,7 @@
 
 The answer must ride on the acknowledgement (Slack closes the modal or shows
 the error from it), so the core runs before the ack: one short transaction on
-a database thread (core/offloop.py), the loop free meanwhile, well within
+a database thread (core/infra/offloop.py), the loop free meanwhile, well within
 Slack's 3 seconds. The card is redrawn after the ack.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from adapters.slack.form_modal import ERROR_LIMIT
 from adapters.slack.mentions import plain_text
 from adapters.slack.modals import INPUT_BLOCK, submitted
 from adapters.slack.replies import Origin, redraw
-from core.commands import asks
-from core.messages import Message
-from core.offloop import off_loop
-from core.taps import answered
+from core.chat.taps import answered
+from core.infra.offloop import off_loop
+from core.presentation.messages import Message
+from core.services.commands import asks
 
 
 async def on_submit(ack, body, view, context) -> None:

@@ -1,13 +1,13 @@
 """A work step's modal submitted: field errors in place, or the step is done and the card redrawn.
 
 As with a form, the errors ride on the acknowledgement, so the core reads the
-answers before the ack, on a database thread (core/offloop.py)."""
+answers before the ack, on a database thread (core/infra/offloop.py)."""
 from __future__ import annotations
 
 from adapters.slack import form_modal
 from adapters.slack.replies import Origin, post_to_dm, redraw
-from core.chat_sheets import SheetResult, submit_step_sheet
-from core.offloop import off_loop
+from core.chat.form_sheets import SheetResult, submit_step_sheet
+from core.infra.offloop import off_loop
 
 
 async def on_step_submit(ack, body, view, context) -> None:

@@ -1,0 +1,1 @@
+"""The chat: typed words read into commands, form dialogs, tap codes for buttons."""
