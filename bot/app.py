@@ -11,7 +11,8 @@ from core.chat.text import Chat
 from core.config.org import Org, load_org, sync_org
 from core.domain.clock import Clock, system_clock
 from core.forms import Forms, load_forms
-from core.infra.outbox import Delivery, Messenger
+from core.infra.delivery import Delivery
+from core.infra.outbox import Messenger
 from core.infra.store import Store
 from core.presentation.notices import NoticeRenderer
 from core.presentation.render import Templates

@@ -16,8 +16,8 @@ from typing import Any, Protocol, Sequence
 from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
-from core.domain.clock import Clock, from_db, to_db
-from core.domain.models import AnnouncementPost, CardMessage, Outbox, Person
+from core.domain.clock import to_db
+from core.domain.models import Outbox, Person
 from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
@@ -156,5 +156,3 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE)
         session.add(row)
     return rows
 
-
-from core.infra.delivery import Delivery  # noqa: E402,F401  (it builds on this module; imported from here too)
