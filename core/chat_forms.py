@@ -451,8 +451,9 @@ def is_request(session, task_id: int) -> bool:
     return notices.is_request(session, task_id)
 
 
-def request_card(chat, session, task, reader, headline: str = "") -> Message:
-    return notices.card(chat, session, task, reader, headline=headline)
+def request_card(chat, session, task, reader, headline: str = "", walk=None) -> Message:
+    """The request's card; `walk`: the move just made, whose request and current step it reuses."""
+    return notices.card(chat, session, task, reader, headline=headline, walk=walk)
 
 
 def _approvals(chat, session, reader, cmd):
@@ -493,7 +494,7 @@ def _step(chat, session, reader, cmd: c.StepCommand):
             raise BadInput(OUTCOME_NEEDED, id=cmd.task_id)
         out = engine.choose(session, me, cmd.task_id, cmd.outcome, now=now, step_id=cmd.step_id, comment=comment)
     msgid = HEADLINES[VERB_OF[type(cmd)]] if out.changed else REPEATED
-    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id))
+    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id), out.walk)
 
 
 VERB_OF = {kind: verb for verb, kind in STEP_VERBS.items()}

@@ -18,10 +18,11 @@ from sqlmodel import Session
 
 from core import commands as c
 from core.forms import who
+from core.forms.records import StepPeople
 from core.forms.schema import UP, Step
 from core.i18n import gettext_for
 from core.messages import Button
-from core.models import Person, RequestStep, StepAssignee
+from core.models import Person
 
 STEP_ARG = re.compile(r"^s(\d{1,12})(?:_(\w{1,40}))?$")
 
@@ -50,11 +51,11 @@ def read_action(args: str) -> ActionArgs | None:
     return ActionArgs(int(number), int(marker.group(1)), marker.group(2), after.strip())
 
 
-def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | None, person: Person,
-                 author: Person, lang: str) -> list[list[Button]]:
+def step_buttons(session: Session, task_id: int, current: StepPeople, step: Step | None, person: Person,
+                 author_id: int, lang: str) -> list[list[Button]]:
     """What this person may tap on this step now: nothing once it is over or not theirs."""
     _ = gettext_for(lang)
-    assignee = session.get(StepAssignee, (row.id, person.id))
+    row, assignee = current.row, current.assignees.get(person.id)
     if row.state != "open" or assignee is None or assignee.state != "pending":
         return []
     comment = Button(_("Comment"), c.CommentTask(task_id))
@@ -65,7 +66,7 @@ def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | 
         return [[Button(_("Got it"), c.AcknowledgeStep(task_id, row.id)), comment]]
     if row.kind in ("work", "rework"):
         return [[Button(_("Done"), c.CompleteStep(task_id, row.id)), comment]]
-    climb = who.has_level(session, author, row.level + 1)
+    climb = who.has_level(session, session.get(Person, author_id), row.level + 1)  # only a decide step asks
     choices = [Button(o.label.text(lang), c.ChooseOutcome(task_id, row.id, outcome=str(i)))
                for i, o in enumerate(step.outcomes if step else (), 1) if o.next != UP or climb]
     return [choices[i:i + 2] for i in range(0, len(choices), 2)] + [[comment]]

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from core.clock import from_db, to_db
 from core.forms import engine
 from core.forms.decisions import RequestOutcome, apply, clean_comment
-from core.forms.guards import claim, prepare, record_decision
+from core.forms.guards import add_decision, claim, prepare, record_decision
 from core.forms.history import event
 from core.forms.records import steps_of
 from core.forms.schema import Form, Step
@@ -30,7 +30,7 @@ def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetim
     if row.kind == engine.REWORK:
         return resubmit(session, actor_id, task_id, values or {}, now=now, step_id=row.id, comment=comment, tz=tz)
     if assignee.state == "decided":
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
     step = walk.form.step(row.step_key)
     changes = {**_files_since(session, walk.form, step, walk.request.values, walk.task, row.created_at),
                **(values or {})}
@@ -38,14 +38,13 @@ def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetim
     updated = merge(ctx, walk.form, walk.request.values, changes, stage=walk.form.index(step.id),
                     allowed=fills(walk.form, step))
     comment = clean_comment(comment)
-    claim(session, row, task_id)
-    if not record_decision(session, row, walk.actor.id, "done", comment, now):
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
-    assignee.state = "decided"
+    claim(walk, row, task_id)
+    if not record_decision(walk, row, "done", comment):
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
     walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
-    session.add_all([assignee, walk.request])
+    session.add(walk.request)
     apply(walk, step, row, "done", comment)
-    return RequestOutcome(walk.request, walk.task, row)
+    return RequestOutcome(walk.request, walk.task, row, walk=walk)
 
 
 def resubmit(session: Session, actor_id: int, task_id: int, values: dict, *, now: datetime,
@@ -53,21 +52,21 @@ def resubmit(session: Session, actor_id: int, task_id: int, values: dict, *, now
     """The author sends a returned request again, changed: the route starts over."""
     walk, row, assignee = prepare(session, actor_id, task_id, step_id, (engine.REWORK,), now)
     if assignee.state == "decided":
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
     reached = reached_stage(session, walk.form, walk.request)
     changes = {**rework_files(session, walk.form, walk.request.values, walk.task, row.created_at, reached), **values}
     ctx = Context(session, walk.actor.id, now, tz)
     updated = merge(ctx, walk.form, walk.request.values, changes, stage=reached)
     comment = clean_comment(comment)
-    claim(session, row, task_id)
-    record_decision(session, row, walk.actor.id, "done", comment, now)
+    claim(walk, row, task_id)
+    add_decision(walk, row, "done", comment)  # the author's row is released with the step, not marked decided
     walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
     walk.request.state, walk.request.round = "active", walk.request.round + 1
     session.add(walk.request)
     engine.close(walk, row, "done", "done")
     event(walk, "resubmitted", comment=comment)
     engine.advance(walk)
-    return RequestOutcome(walk.request, walk.task, row)
+    return RequestOutcome(walk.request, walk.task, row, walk=walk)
 
 
 def fills(form: Form, step: Step) -> set[str]:
