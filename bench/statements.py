@@ -340,9 +340,9 @@ def rates(directory: Path) -> tuple[float, float]:
 
 GOALS = {  # action -> (the most statements, the most commits, the most card renders); None: no goal
     "/task": (10, 1, None), "Done tap": (15, None, 1), "Approve tap": (25, None, None),
-    "Reject (reason typed)": (25, None, None), "Got it tap (completes)": (None, None, None),
+    "Reject (reason typed)": (25, None, None), "Got it tap (completes)": (30, None, None),
     "Done tap (work step)": (25, None, None),
-    "/approvals (10 waiting)": (None, None, None), "/approvals (100 waiting)": (None, None, None),
+    "/approvals (10 waiting)": (12, None, None), "/approvals (100 waiting)": (12, None, None),
     "/tasks (10 tasks)": (12, None, None), "/tasks (100 tasks)": (12, None, None),
     "/board (10 tasks)": (12, None, None), "/board (100 tasks)": (12, None, None),
     "digest (one, rendered)": (25, None, None), "digest tick (all due)": (None, None, None),

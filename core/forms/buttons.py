@@ -18,11 +18,10 @@ from sqlmodel import Session
 
 from core import commands as c
 from core.forms import who
-from core.forms.records import StepPeople
 from core.forms.schema import UP, Step
 from core.i18n import gettext_for
 from core.messages import Button
-from core.models import Person
+from core.models import Person, RequestStep, StepAssignee
 
 STEP_ARG = re.compile(r"^s(\d{1,12})(?:_(\w{1,40}))?$")
 
@@ -51,11 +50,11 @@ def read_action(args: str) -> ActionArgs | None:
     return ActionArgs(int(number), int(marker.group(1)), marker.group(2), after.strip())
 
 
-def step_buttons(session: Session, task_id: int, current: StepPeople, step: Step | None, person: Person,
+def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | None, assignee: StepAssignee | None,
                  author_id: int, lang: str) -> list[list[Button]]:
-    """What this person may tap on this step now: nothing once it is over or not theirs."""
+    """What a person may tap on this step now (`assignee`: their place on it, as read with the step):
+    nothing once it is over or not theirs."""
     _ = gettext_for(lang)
-    row, assignee = current.row, current.assignees.get(person.id)
     if row.state != "open" or assignee is None or assignee.state != "pending":
         return []
     comment = Button(_("Comment"), c.CommentTask(task_id))

@@ -13,7 +13,7 @@ from core.commands import CommentTask
 from core.forms.buttons import step_buttons
 from core.forms.history import Walk
 from core.forms.records import OPEN_STATES, StepPeople, current_people, form_of, request_of_task
-from core.forms.views import request_view, step_label
+from core.forms.views import Pending, request_view, step_label
 from core.i18n import gettext_for
 from core.messages import Button, Message
 from core.models import FormRequest, Outbox, RequestStep, Task, TaskEvent
@@ -78,9 +78,16 @@ def buttons(session: Session, task: Task, reader: Reader, request: FormRequest |
     current = current_people(session, request, current) if request else None
     found = []
     if current is not None and reader.person is not None:
-        found = step_buttons(session, task.id, current, form_of(session, request).step(current.row.step_key),
-                             reader.person, request.author_id, reader.lang)
+        found = step_buttons(session, task.id, current.row, form_of(session, request).step(current.row.step_key),
+                             current.assignees.get(reader.person.id), request.author_id, reader.lang)
     return found or [[Button(gettext_for(reader.lang)("Comment"), CommentTask(task.id))]]
+
+
+def pending_buttons(session: Session, pending: Pending, reader: Reader) -> list[list[Button]]:
+    """The buttons of a step waiting for this reader, from what `pending_for` read: /approvals draws
+    a row per step without reading each request again."""
+    return step_buttons(session, pending.task_id, pending.row, pending.step, pending.assignee,
+                        pending.request.author_id, reader.lang)
 
 
 def is_request(session: Session, task_id: int) -> bool:

@@ -40,6 +40,7 @@ class Pending:
     step: Step | None
     since: datetime
     due_at: datetime | None
+    assignee: StepAssignee | None = None  # the person's place on the step (their buttons need it)
 
 
 def pending_for(session: Session, person_id: int) -> list[Pending]:
@@ -55,7 +56,7 @@ def pending_for(session: Session, person_id: int) -> list[Pending]:
     for assignee, row, request, task in rows:
         form = form_of(session, request)
         found.append(Pending(task.id, task.title, request, row, form, form.step(row.step_key),
-                             from_db(assignee.since), from_db(row.due_at)))
+                             from_db(assignee.since), from_db(row.due_at), assignee))
     return found
 
 
