@@ -4,8 +4,11 @@ Two approvers of an `any` step tapping at once: each first bumps the step's
 version with `UPDATE … WHERE id = :id AND state = 'open'`. The database lets
 one of them hold the row; the other waits, and once the first has closed the
 step its update matches nothing, so it is refused: one outcome, whatever the
-timing. The same person tapping twice is stopped by the unique
-(step, person) constraint on decisions.
+timing. The step's people are read before that, once; the update returns the
+row, and a version moved by anyone else means they are read again under the
+lock, so the same person tapping twice (or the last two of an `all` step)
+sees the other's decision. The unique (step, person) constraint on decisions
+stays the last word.
 """
 from __future__ import annotations
 
@@ -85,7 +88,7 @@ def claim(walk: Walk, row: RequestStep, task_id: int, states: tuple[str, ...] = 
         .execution_options(synchronize_session=False, populate_existing=True)).scalars().first()
     if claimed is None:
         raise BadInput(JUST_DECIDED, id=task_id)
-    if claimed.version != before + 1 and walk.current is not None and walk.current.row is row:
+    if claimed.version != before + 1:
         walk.current = people_of(walk.session, row)
 
 
