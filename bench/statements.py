@@ -3,9 +3,12 @@
 Each action runs once (after a warm-up of the same kind) on the demo org in a
 SQLite file, through the code a platform runs: `Chat.handle` for commands, the
 Telegram button handler (with stand-ins for aiogram's query and the messenger)
-for taps, `reminders.tick` for the sweep, `Delivery.run_once` for delivery.
-A page (`/tasks`, `/board`) is counted at 10 and at 100 tasks shown to the
-reader: a page built in a fixed number of queries costs the same at both.
+for taps (a reason asked for, as Reject's, through the prompt's handler),
+`reminders.tick` for the sweep, `Delivery.run_once` for delivery. A page
+(`/tasks`, `/board`, `/approvals`) is counted at 10 and at 100 tasks shown to
+the reader: a page built in a fixed number of queries costs the same at both.
+The request taps: Approve and Reject on a leave request's manager step, Got it
+on its HR step (the request completes), Done on a complaint's investigation.
 
 Then one timing: `/task` through `Chat.handle` against its own writes (the
 task, its history event, watchers, reminders, notices) done in one SQLAlchemy
@@ -27,10 +30,11 @@ from sqlmodel import select
 from bench.common import NOW, Result, env_int, file_store
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
+from core.chat import taps
 from core.domain.clock import to_db
 from core.domain.models import Outbox, Person, Reminder, Task, TaskEvent, TaskWatcher
 from core.infra.outbox import Sent
-from core.presentation.messages import Button
+from core.services import commands as c
 from core.services import digest, reminders, tasks
 
 N_RATE = env_int("BENCH_STATEMENTS_N", 200)
@@ -105,17 +109,37 @@ def ids(app) -> dict[str, int]:
         return {p.handle: p.id for p in session.exec(select(Person))}
 
 
-def tap(app, person_id: int, button: Button) -> None:
-    """A tap on a Telegram card, through the real handler (aiogram's objects stood in for)."""
-    from adapters.telegram.handlers.buttons import on_tap
-    from adapters.telegram.callbacks import TaskAction
+def answer_prompt(app, person_id: int, command: c.Command, text: str) -> None:
+    """The words a tapped button asked for (Reject's reason), through Telegram's prompt handler."""
+    from adapters.telegram.callbacks import FEATURES
+    from adapters.telegram.handlers.prompts import on_answer
 
     async def nothing(*_args, **_kwargs):
         return None
 
+    code = taps.pack(command)
+    packed = FEATURES[code.feature](verb=code.verb, id=code.id, arg=code.arg).pack()
+
+    async def data():
+        return {"tap": packed}
+
+    state = SimpleNamespace(get_data=data, clear=nothing)
+    asyncio.run(on_answer(SimpleNamespace(text=text), state, app, person_id, SimpleNamespace(answer=nothing)))
+
+
+def tap(app, person_id: int, command: c.Command) -> None:
+    """A tap on a Telegram card, through the real handler (aiogram's objects stood in for)."""
+    from adapters.telegram.callbacks import FEATURES
+    from adapters.telegram.handlers.buttons import on_tap
+
+    async def nothing(*_args, **_kwargs):
+        return None
+
+    code = taps.pack(command)
+    data = FEATURES[code.feature](verb=code.verb, id=code.id, arg=code.arg)
     query = SimpleNamespace(answer=nothing, message=SimpleNamespace(chat=SimpleNamespace(id=1), message_id=1))
     telegram = SimpleNamespace(update=nothing, answer=nothing, post=nothing, prompt=nothing)
-    asyncio.run(on_tap(query, TaskAction.of(button), None, app, person_id, telegram))
+    asyncio.run(on_tap(query, data, None, app, person_id, telegram))
 
 
 def add_tasks(app, creator: int, assignee: int, n: int, watcher: int | None = None) -> None:
@@ -146,16 +170,26 @@ def count_actions(directory: Path) -> dict[str, tuple[int, int, int]]:
 
     numbers = iter(range(10**6))
     run("/task", lambda: app.chat.handle(olga, TASK_TEXT.format(n=next(numbers)), "telegram"))
-    run("Done tap", lambda task_id: tap(app, olga, Button("Done", "done", task_id)),
+    run("Done tap", lambda task_id: tap(app, olga, c.CloseTask(task_id)),
         lambda: (app.chat.handle(olga, TASK_TEXT.format(n=next(numbers)), "telegram").task_id,))
-    run("Approve tap", lambda task_id, step: tap(app, olga, Button("Approve", "approve", task_id, f"s{step}")),
+    run("Approve tap", lambda task_id, step: tap(app, olga, c.ApproveStep(task_id, step)),
         lambda: leave_request(app, pavel))
+    run("Reject (reason typed)", lambda task_id, step: answer_prompt(app, olga, c.RejectStep(task_id, step),
+                                                                     "No: the release is that week"),
+        lambda: leave_request(app, pavel))
+    run("Got it tap (completes)", lambda task_id, step: tap(app, who["anna"], c.AcknowledgeStep(task_id, step)),
+        lambda: approved(app, *leave_request(app, pavel), olga))
+    run("Done tap (work step)", lambda task_id, step: tap(app, olga, c.CompleteStep(task_id, step)),
+        lambda: complaint(app, who["kate"]))
     asyncio.run(app.delivery.drain())
     for shown in (10, 100):
         have = page_size(app, pavel)
         add_tasks(app, olga, pavel, shown - have, watcher=who["maria"])
         run(f"/tasks ({shown} tasks)", lambda: app.chat.handle(pavel, "/tasks", "telegram"))
         run(f"/board ({shown} tasks)", lambda: app.chat.handle(ivan, "/board", "telegram"))
+        for _ in range(shown - waiting(app, olga)):
+            leave_request(app, pavel)
+        run(f"/approvals ({shown} waiting)", lambda: app.chat.handle(olga, "/approvals", "telegram"))
     run("digest (one, rendered)", lambda: render_digest(app, pavel))
     found["digest tick (all due)"] = digest_tick(app, counter)
     found["sweep (1 000 due)"] = sweep(app, counter, pavel)
@@ -178,6 +212,34 @@ def leave_request(app, author: int) -> tuple[int, int]:
                           {"kind": "vacation", "dates": "14.12.2026 - 27.12.2026", "substitute": "@maria"},
                           now=NOW, tz="Europe/Moscow")
         return out.task.id, forms.records.request_of_task(session, out.task.id).current_step_id
+
+
+def approved(app, task_id: int, step_id: int, approver: int) -> tuple[int, int]:
+    """The request approved by the manager, waiting for HR: (task id, HR's step id)."""
+    from core import forms
+
+    with app.store.session() as session:
+        out = forms.approve(session, approver, task_id, now=NOW, step_id=step_id)
+        return task_id, out.request.current_step_id
+
+
+def complaint(app, author: int) -> tuple[int, int]:
+    """A complaint whose investigation (Olga's, its root cause known) is Done without questions."""
+    from core import forms
+
+    with app.store.session() as session:
+        out = forms.start(session, author, app.forms.get("customer_complaint"),
+                          {"stage": "delivery", "client": "Smile clinic", "description": "The box came wet",
+                           "severity": "low", "responsible": "@olga", "root_cause": "A torn wrap"},
+                          now=NOW, tz="Europe/Moscow")
+        return out.task.id, out.request.current_step_id
+
+
+def waiting(app, person_id: int) -> int:
+    from core import forms
+
+    with app.store.session() as session:
+        return len(forms.pending_for(session, person_id))
 
 
 def render_digest(app, person_id: int) -> None:
@@ -279,6 +341,9 @@ def rates(directory: Path) -> tuple[float, float]:
 
 GOALS = {  # action -> (the most statements, the most commits, the most card renders); None: no goal
     "/task": (10, 1, None), "Done tap": (15, None, 1), "Approve tap": (25, None, None),
+    "Reject (reason typed)": (25, None, None), "Got it tap (completes)": (30, None, None),
+    "Done tap (work step)": (25, None, None),
+    "/approvals (10 waiting)": (12, None, None), "/approvals (100 waiting)": (12, None, None),
     "/tasks (10 tasks)": (12, None, None), "/tasks (100 tasks)": (12, None, None),
     "/board (10 tasks)": (12, None, None), "/board (100 tasks)": (12, None, None),
     "digest (one, rendered)": (25, None, None), "digest tick (all due)": (None, None, None),

@@ -33,7 +33,7 @@ from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
 from core.forms.submission import locked_at, required_at, start_fields, visible
 from core.forms.views import step_label
-from core.forms.work import fills, reached_stage, step_values
+from core.forms.work import complete_prepared, fills, reached_stage, step_values
 from core.presentation.i18n import N_, gettext_for
 from core.presentation.messages import Button, Message
 from core.presentation.render import refusal_text
@@ -451,8 +451,9 @@ def is_request(session, task_id: int) -> bool:
     return notices.is_request(session, task_id)
 
 
-def request_card(chat, session, task, reader, headline: str = "") -> Message:
-    return notices.card(chat, session, task, reader, headline=headline)
+def request_card(chat, session, task, reader, headline: str = "", walk=None) -> Message:
+    """The request's card; `walk`: the move just made, whose request and current step it reuses."""
+    return notices.card(chat, session, task, reader, headline=headline, walk=walk)
 
 
 def _approvals(chat, session, reader, cmd):
@@ -462,7 +463,7 @@ def _approvals(chat, session, reader, cmd):
         rows.append({"id": p.task_id, "title": p.title, "form": p.form.title.text(reader.lang),
                      "step": step_label(p.form, p.row.step_key, reader.lang),
                      "since": when(p.since, reader), "due": when(p.due_at, reader)})
-        for row in notices.buttons(session, session.get(Task, p.task_id), reader):
+        for row in notices.pending_buttons(session, p, reader):
             keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row
                     if not isinstance(b.command, c.CommentTask)]
             if keys:
@@ -486,14 +487,13 @@ def _step(chat, session, reader, cmd: c.StepCommand):
         asks = done_questions(session, walk, row, assignee)
         if asks:
             return _begin_step(chat, session, reader, walk.form, cmd.task_id, row.id, *asks)
-        out = engine.complete_step(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment,
-                                   tz=reader.tz)
+        out = complete_prepared(walk, row, assignee, comment=comment, tz=reader.tz)  # found once, above
     else:
         if not cmd.outcome:
             raise BadInput(OUTCOME_NEEDED, id=cmd.task_id)
         out = engine.choose(session, me, cmd.task_id, cmd.outcome, now=now, step_id=cmd.step_id, comment=comment)
     msgid = HEADLINES[VERB_OF[type(cmd)]] if out.changed else REPEATED
-    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id))
+    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id), out.walk)
 
 
 VERB_OF = {kind: verb for verb, kind in STEP_VERBS.items()}

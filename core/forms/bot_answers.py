@@ -57,7 +57,7 @@ def apply_answer(walk: Walk, row: RequestStep, answer) -> str:
         walk.session.add(row)
         event(walk, "bot_waiting", step=row.step_key, step_label=dict(step.label.texts), comment=comment)
         return WAIT
-    record_decision(walk.session, row, None, decision, (comment or "")[:2000] or None, walk.now)
+    record_decision(walk, row, decision, (comment or "")[:2000] or None)
     apply(walk, step, row, decision, (comment or "")[:2000] or None)
     return decision
 
@@ -68,12 +68,14 @@ def give_up(walk: Walk, row: RequestStep, reason: str) -> None:
     walk.request.problem = reason[:1000]
     walk.session.add(walk.request)
     admins = [p.id for p in who.admins(walk.session)]
-    row.state, row.next_ping_at = "open", None
+    # A version bump: the step now waits for other people (see guards.claim).
+    row.state, row.next_ping_at, row.version = "open", None, row.version + 1
     walk.session.add(row)
     for person_id in admins:
         if walk.session.get(StepAssignee, (row.id, person_id)) is None:
             walk.session.add(StepAssignee(step_id=row.id, person_id=person_id, since=to_db(walk.now)))
-    join(walk.session, walk.task, admins)
+    walk.current = None  # its people changed: whoever needs them reads them again
+    join(walk, admins)
     event(walk, "bot_failed", step=row.step_key, step_label=dict(step.label.texts), reason=reason[:300])
     tell(walk, [walk.author.id, *admins], "bot_problem", f"{row.id}:{row.attempts}", step_id=row.id,
          reason=reason[:300])

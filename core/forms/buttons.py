@@ -50,11 +50,11 @@ def read_action(args: str) -> ActionArgs | None:
     return ActionArgs(int(number), int(marker.group(1)), marker.group(2), after.strip())
 
 
-def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | None, person: Person,
-                 author: Person, lang: str) -> list[list[Button]]:
-    """What this person may tap on this step now: nothing once it is over or not theirs."""
+def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | None, assignee: StepAssignee | None,
+                 author_id: int, lang: str) -> list[list[Button]]:
+    """What a person may tap on this step now (`assignee`: their place on it, as read with the step):
+    nothing once it is over or not theirs."""
     _ = gettext_for(lang)
-    assignee = session.get(StepAssignee, (row.id, person.id))
     if row.state != "open" or assignee is None or assignee.state != "pending":
         return []
     comment = Button(_("Comment"), c.CommentTask(task_id))
@@ -65,7 +65,7 @@ def step_buttons(session: Session, task_id: int, row: RequestStep, step: Step | 
         return [[Button(_("Got it"), c.AcknowledgeStep(task_id, row.id)), comment]]
     if row.kind in ("work", "rework"):
         return [[Button(_("Done"), c.CompleteStep(task_id, row.id)), comment]]
-    climb = who.has_level(session, author, row.level + 1)
+    climb = who.has_level(session, session.get(Person, author_id), row.level + 1)  # only a decide step asks
     choices = [Button(o.label.text(lang), c.ChooseOutcome(task_id, row.id, outcome=str(i)))
                for i, o in enumerate(step.outcomes if step else (), 1) if o.next != UP or climb]
     return [choices[i:i + 2] for i in range(0, len(choices), 2)] + [[comment]]

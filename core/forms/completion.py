@@ -13,7 +13,6 @@ from core.forms.display import show
 from core.forms.history import Walk, event, tell
 from core.forms.schema import Action, Label
 from core.presentation.i18n import LANGUAGES
-from core.services.people import by_handle
 from core.services.tasks import TITLE_MAX, create_task
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -58,7 +57,7 @@ def tasks_from_rows(walk: Walk, action: Action) -> None:
         if not title:
             continue
         handle = row.get(action.assignee) if action.assignee else None
-        assignee = by_handle(walk.session, handle) if handle else None
+        assignee = who.member(walk.session, handle) if handle else None
         zone_name = (assignee.timezone if assignee else None) or walk.request.timezone
         due = _due(row.get(action.due), zone_name) if action.due else None
         task = create_task(walk.session, walk.author.id, title, now=walk.now, due_at=due,

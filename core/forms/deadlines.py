@@ -17,8 +17,7 @@ from core.domain import workdays
 from core.domain.clock import to_db
 from core.domain.models import FormRequest, Person, RequestStep, StepAssignee
 from core.forms import engine, who
-from core.forms.guards import pending_ids
-from core.forms.history import Walk, ask, event, join, walk_for
+from core.forms.history import Walk, ask, event, join, people, walk_for
 from core.forms.schema import Step
 from core.forms.timing import due_after
 
@@ -48,7 +47,7 @@ def overdue(session: Session, row: RequestStep, now: datetime) -> None:
         return
     if step is not None and step.escalate and escalate(walk, step, row):
         return
-    ask(walk, row, pending_ids(session, row.id), reason="reminder")
+    ask(walk, row, people(walk, row).pending(), reason="reminder")
     row.reminders += 1
     row.next_ping_at = to_db(now + step.remind_every) if step else None
     session.add(row)
@@ -68,8 +67,10 @@ def escalate(walk: Walk, step: Step, row: RequestStep) -> bool:
         return False
     row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone,
                                                       workdays.load(walk.session)))
+    row.version += 1  # the step waits for other people now: a decider who read the old ones reads again
     walk.session.add(row)
-    join(walk.session, walk.task, moved)
+    walk.current = None
+    join(walk, moved)
     ask(walk, row, moved, reason="escalated")
     names = [walk.session.get(Person, p).name for p in moved]
     event(walk, "escalated", step=row.step_key, step_label=dict(step.label.texts), to=names)

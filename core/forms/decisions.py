@@ -15,8 +15,8 @@ from sqlmodel import Session
 from core.domain.errors import BadInput
 from core.domain.models import FormRequest, RequestStep, Task
 from core.forms import engine, who
-from core.forms.guards import claim, pending_ids, prepare, record_decision
-from core.forms.history import Walk, event, labels, step_data
+from core.forms.guards import claim, prepare, record_decision
+from core.forms.history import Walk, event, labels, people, step_data
 from core.forms.phrases import Names
 from core.forms.schema import UP, Step
 from core.presentation.i18n import N_
@@ -36,6 +36,7 @@ class RequestOutcome:
     task: Task
     step: RequestStep | None = None
     changed: bool = True  # False: the same tap again, nothing happened
+    walk: Walk | None = None  # what the move read and changed: the answer's card is drawn from it
 
 
 def approve(session: Session, actor_id: int, task_id: int, *, now: datetime, step_id: int | None = None,
@@ -67,7 +68,7 @@ def choose(session: Session, actor_id: int, task_id: int, outcome: str, *, now: 
 def _decide(session, actor_id, task_id, step_id, kinds, outcome, comment, now) -> RequestOutcome:
     walk, row, assignee = prepare(session, actor_id, task_id, step_id, kinds, now)
     if assignee.state == "decided":
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
     step = walk.form.step(row.step_key)
     if row.kind == "decide" or (row.kind == "bot" and outcome not in ("approve", "reject")):
         outcome = _outcome(step, outcome, task_id)
@@ -75,14 +76,11 @@ def _decide(session, actor_id, task_id, step_id, kinds, outcome, comment, now) -
     chosen = step.outcome(outcome) if step else None
     if chosen is not None and chosen.next == UP and not can_climb(walk, row):
         raise BadInput(TOP_OF_CHAIN, id=task_id)
-    claim(session, row, task_id)
-    if not record_decision(session, row, walk.actor.id, outcome, comment, now):
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
-    assignee.state = "decided"
-    session.add(assignee)
-    session.flush()
+    claim(walk, row, task_id)
+    if not record_decision(walk, row, outcome, comment):
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
     apply(walk, step, row, outcome, comment)
-    return RequestOutcome(walk.request, walk.task, row)
+    return RequestOutcome(walk.request, walk.task, row, walk=walk)
 
 
 def apply(walk: Walk, step: Step, row: RequestStep, outcome: str, comment: str | None) -> None:
@@ -95,7 +93,7 @@ def apply(walk: Walk, step: Step, row: RequestStep, outcome: str, comment: str |
     elif outcome == "reject":
         engine.close(walk, row, "rejected", outcome)
         engine.after_rejection(walk, step)
-    elif row.mode == "any" or not pending_ids(walk.session, row.id):
+    elif row.mode == "any" or not people(walk, row).pending():
         engine.close(walk, row, "approved" if outcome == "approve" else "done", outcome)
         engine.after_approval(walk, step, row)
 

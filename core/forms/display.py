@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from core.domain.clock import zone
 from core.forms.schema import Field
+from core.forms.who import member
 from core.presentation.i18n import N_, gettext_for
-from core.services.people import by_handle
 
 log = logging.getLogger(__name__)
 YES, NO = N_("yes"), N_("no")
@@ -70,7 +70,7 @@ def _number(value, lang: str) -> str:
 
 def _person(session: Session, handle) -> str:
     """A member's name; a handle not (or no longer) in the org as @handle."""
-    found = by_handle(session, handle) if isinstance(handle, str) else None  # only text reaches the database
+    found = member(session, handle) if isinstance(handle, str) else None  # only text reaches the database
     return found.name if found else f"@{plain(handle)}"
 
 

@@ -7,14 +7,13 @@ a time, up to the top. Everything happens in the caller's transaction.
 """
 from __future__ import annotations
 
-from sqlmodel import select
-
 from core.domain import workdays
 from core.domain.clock import to_db
-from core.domain.models import BoardColumn, RequestStep, StepAssignee, TaskStatus
+from core.domain.models import BoardColumn, Person, RequestStep, StepAssignee, TaskStatus
 from core.forms import who
 from core.forms.conditions import holds
-from core.forms.history import Walk, ask, event, join, step_data
+from core.forms.history import Walk, ask, event, join, people, step_data
+from core.forms.records import StepPeople
 from core.forms.schema import AUTHOR, END, Step
 from core.forms.timing import due_after
 from core.services import reminders
@@ -50,18 +49,19 @@ def advance(walk: Walk, after: Step | None = None, target: str | None = None) ->
 
 def open_step(walk: Walk, step: Step, level: int = 0) -> RequestStep | None:
     """Open one step for its people; None when it names nobody above an author at the top."""
-    people = who.resolve(walk.session, walk.author, walk.request.values, step.who, level)
-    if not people and step.kind != "bot":
+    people_ = who.resolve(walk.session, walk.author, walk.request.values, step.who, level)
+    if not people_ and step.kind != "bot":
         if who.only_above(step):
             return None
-        people = who.admins(walk.session)  # a role nobody holds: the admins must sort it out
+        people_ = who.admins(walk.session)  # a role nobody holds: the admins must sort it out
+    # Times first: reading the working days flushes, and the row should be written once, whole.
+    due = to_db(due_after(walk.now, step.deadline, walk.request.timezone, workdays.load(walk.session))) \
+        if step.deadline else None
     row = _new_row(walk, step.id, step.kind, step.mode, level, state="calling" if step.kind == "bot" else "open")
-    if step.deadline:
-        row.due_at = row.next_ping_at = to_db(due_after(walk.now, step.deadline, walk.request.timezone,
-                                                      workdays.load(walk.session)))
+    row.due_at = row.next_ping_at = due
     if step.kind == "bot":
         row.next_ping_at = to_db(walk.now)  # the bot runner calls it at once
-    _assign(walk, row, [] if step.kind == "bot" else [p.id for p in people])
+    _assign(walk, row, [] if step.kind == "bot" else people_)
     _status(walk, "in_progress" if step.kind == "work" else "awaiting")
     return row
 
@@ -70,26 +70,30 @@ def open_rework(walk: Walk) -> RequestStep:
     """A rejection sends the request back to its author to change and submit again."""
     walk.request.state = REWORK
     row = _new_row(walk, REWORK, REWORK, "any", 0, state="open")
-    _assign(walk, row, [walk.author.id])
+    _assign(walk, row, [walk.author])
     _status(walk, "in_progress")
     return row
 
 
 def _new_row(walk: Walk, key: str, kind: str, mode: str, level: int, state: str) -> RequestStep:
-    row = RequestStep(request_id=walk.request.id, step_key=key, kind=kind, mode=mode, level=level,
-                      round=walk.request.round, state=state, created_at=to_db(walk.now))
+    """A step instance, not yet written: `_assign` writes it whole."""
+    return RequestStep(request_id=walk.request.id, step_key=key, kind=kind, mode=mode, level=level,
+                       round=walk.request.round, state=state, created_at=to_db(walk.now))
+
+
+def _assign(walk: Walk, row: RequestStep, persons: list[Person]) -> None:
+    """Write the step, make it the request's current one, give it its people and ask them; the walk
+    holds it with its people, so whatever draws the request next needs no query for them."""
     walk.session.add(row)
     walk.session.flush()
     walk.request.current_step_id, walk.request.updated_at = row.id, to_db(walk.now)
     walk.session.add(walk.request)
-    return row
-
-
-def _assign(walk: Walk, row: RequestStep, person_ids: list[int]) -> None:
-    for person_id in person_ids:
-        walk.session.add(StepAssignee(step_id=row.id, person_id=person_id, since=to_db(walk.now)))
-    join(walk.session, walk.task, person_ids)
-    ask(walk, row, person_ids)
+    since, ids = to_db(walk.now), [p.id for p in persons]
+    assignees = {p.id: StepAssignee(step_id=row.id, person_id=p.id, since=since) for p in persons}
+    walk.session.add_all(assignees.values())
+    walk.current = StepPeople(row, assignees, {p.id: p.name for p in persons})
+    join(walk, ids)
+    ask(walk, row, ids, fresh=True)
 
 
 def _status(walk: Walk, column: str) -> None:
@@ -103,10 +107,10 @@ def close(walk: Walk, row: RequestStep, state: str, outcome: str | None = None) 
     """End a step instance; whoever it still waited for is released."""
     row.state, row.outcome, row.closed_at, row.next_ping_at = state, outcome, to_db(walk.now), None
     walk.session.add(row)
-    for assignee in walk.session.exec(select(StepAssignee).where(StepAssignee.step_id == row.id,
-                                                                 StepAssignee.state == "pending")):
-        assignee.state = "released"
-        walk.session.add(assignee)
+    crew = people(walk, row)
+    for person_id in crew.pending():
+        crew.assignees[person_id].state = "released"
+        walk.session.add(crew.assignees[person_id])
 
 
 def after_approval(walk: Walk, step: Step, row: RequestStep) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core.domain.models import FormRequest, Outbox, Person, RequestStep, Task, TaskEvent
+from core.domain.models import FormRequest, Outbox, RequestStep, Task, TaskEvent
 from core.forms.buttons import step_buttons
-from core.forms.records import OPEN_STATES, current_step, form_of, request_of_task
-from core.forms.views import request_view, step_label
+from core.forms.history import Walk
+from core.forms.records import OPEN_STATES, StepPeople, current_people, form_of, request_of_task
+from core.forms.views import Pending, request_view, step_label
 from core.presentation.i18n import gettext_for
 from core.presentation.messages import Button, Message
 from core.presentation.render import headed
@@ -48,31 +49,45 @@ def render(renderer, session: Session, row: Outbox, reader: Reader) -> Message |
 
 
 def card(renderer, session: Session, task: Task, reader: Reader, template: str = "request_card",
-         message_kind: str = "card", request: FormRequest | None = None, **context) -> Message:
-    """A request's card (or a notice built around it) with the buttons this reader may use now."""
+         message_kind: str = "card", request: FormRequest | None = None, walk: Walk | None = None,
+         **context) -> Message:
+    """A request's card (or a notice built around it) with the buttons this reader may use now.
+    `walk`: the move just made on it, whose request and current step (with its people) are reused."""
     headline = context.pop("headline", "") if template == "request_card" else ""
     context.setdefault("headline", "")
     context.setdefault("kind", None)
-    request = request if request is not None else request_of_task(session, task.id)
-    view = request_view(session, task, reader, renderer.clock(), request)
+    if walk is not None:
+        request = walk.request
+    elif request is None:
+        request = request_of_task(session, task.id)
+    current = current_people(session, request, walk.current if walk is not None else None) if request else None
+    view = request_view(session, task, reader, renderer.clock(), request, current)
     text = renderer.templates.render(template, reader.lang, reader.platform, r=view, **context)
-    found = buttons(session, task, reader, request)
+    found = buttons(session, task, reader, request, current)
     # A card for a tap: the same text is the redraw of the tapped copy (without the headline), rendered once.
     redraw = Message(text=text, buttons=found, task_id=task.id, kind=message_kind) if not context.get("history") else None
     return Message(text=headed(headline, text, reader.platform), buttons=found, task_id=task.id, kind=message_kind,
                    redraw=redraw)
 
 
-def buttons(session: Session, task: Task, reader: Reader, request: FormRequest | None = None) -> list[list[Button]]:
-    """The current step's buttons if it waits for this reader, else just Comment."""
+def buttons(session: Session, task: Task, reader: Reader, request: FormRequest | None = None,
+            current: StepPeople | None = None) -> list[list[Button]]:
+    """The current step's buttons if it waits for this reader, else just Comment. `current`: the
+    request's current step with its people, when the caller has read it (else it is read here)."""
     request = request if request is not None else request_of_task(session, task.id)
-    row = current_step(session, request) if request else None
+    current = current_people(session, request, current) if request else None
     found = []
-    if row is not None and reader.person is not None:
-        form = form_of(session, request)
-        found = step_buttons(session, task.id, row, form.step(row.step_key), reader.person,
-                             session.get(Person, request.author_id), reader.lang)
+    if current is not None and reader.person is not None:
+        found = step_buttons(session, task.id, current.row, form_of(session, request).step(current.row.step_key),
+                             current.assignees.get(reader.person.id), request.author_id, reader.lang)
     return found or [[Button(gettext_for(reader.lang)("Comment"), CommentTask(task.id))]]
+
+
+def pending_buttons(session: Session, pending: Pending, reader: Reader) -> list[list[Button]]:
+    """The buttons of a step waiting for this reader, from what `pending_for` read: /approvals draws
+    a row per step without reading each request again."""
+    return step_buttons(session, pending.task_id, pending.row, pending.step, pending.assignee,
+                        pending.request.author_id, reader.lang)
 
 
 def is_request(session: Session, task_id: int) -> bool:

@@ -80,7 +80,7 @@ def cancel(session: Session, actor_id: int, task_id: int, *, now: datetime) -> R
     if request.current_step_id:
         engine.close(walk, session.get(RequestStep, request.current_step_id), "superseded")
     engine.finish(walk, "cancelled")
-    return RequestOutcome(request, task)
+    return RequestOutcome(request, task, walk=walk)
 
 
 def _starter(session: Session, actor_id: int, form: Form, now: datetime, tz: str) -> tuple[Person, Context]:
@@ -103,7 +103,7 @@ def _begin(session: Session, actor: Person, form: Form, task: Task, values: dict
     run_actions(walk, form.on_start)
     engine.advance(walk)
     step = session.get(RequestStep, request.current_step_id) if request.current_step_id else None
-    return RequestOutcome(request, task, step)
+    return RequestOutcome(request, task, step, walk=walk)
 
 
 def title_of(session: Session, form: Form, values: dict, lang: str, tz: str, author: str = "") -> str:

@@ -16,8 +16,7 @@ from core.domain.clock import from_db
 from core.domain.models import FormRequest, Person, RequestStep, StepAssignee, StepDecision, Task
 from core.forms.conditions import holds
 from core.forms.display import shown_fields
-from core.forms.guards import pending_names
-from core.forms.records import current_step, form_of, request_of_task, steps_of
+from core.forms.records import StepPeople, current_people, form_of, request_of_task
 from core.forms.schema import END, Form, Step
 from core.presentation.i18n import N_, gettext_for
 from core.presentation.views import Reader, when
@@ -41,6 +40,7 @@ class Pending:
     step: Step | None
     since: datetime
     due_at: datetime | None
+    assignee: StepAssignee | None = None  # the person's place on the step (their buttons need it)
 
 
 def pending_for(session: Session, person_id: int) -> list[Pending]:
@@ -56,7 +56,7 @@ def pending_for(session: Session, person_id: int) -> list[Pending]:
     for assignee, row, request, task in rows:
         form = form_of(session, request)
         found.append(Pending(task.id, task.title, request, row, form, form.step(row.step_key),
-                             from_db(assignee.since), from_db(row.due_at)))
+                             from_db(assignee.since), from_db(row.due_at), assignee))
     return found
 
 
@@ -66,33 +66,48 @@ def step_label(form: Form, key: str, lang: str) -> str:
 
 
 def request_view(session: Session, task: Task, reader: Reader, now: datetime,
-                 request: FormRequest | None = None) -> dict | None:
+                 request: FormRequest | None = None, known: StepPeople | None = None) -> dict | None:
     """Everything a request's card shows, for one reader; None for a plain task.
-    A caller that has the task's request at hand passes it (saves looking it up again)."""
+    A caller that has the task's request at hand passes it, and the step (with its people) it knows
+    to be current: neither is looked up again."""
     request = request if request is not None else request_of_task(session, task.id)
     if request is None:
         return None
     form, _ = form_of(session, request), gettext_for(reader.lang)
+    steps, decided = history_of(session, request)
     return {
         "id": task.id, "title": task.title, "form": form.title.text(reader.lang), "state": request.state,
         "state_label": _(STATES.get(request.state, request.state)), "problem": request.problem,
-        "step": position(session, form, request, reader, now),
+        "step": position(form, request, current_people(session, request, known), steps, reader, now),
         "fields": shown_fields(session, form.fields, request.values, reader.lang, reader.tz),
-        "decisions": decisions(session, form, request, reader),
+        "decisions": decisions(form, decided, reader),
     }
 
 
-def position(session: Session, form: Form, request: FormRequest, reader: Reader, now: datetime) -> dict | None:
+def history_of(session: Session, request: FormRequest) -> tuple[list[RequestStep], list[tuple]]:
+    """Every step instance of a request in the order they opened, and every decision (with its step and
+    who made it) oldest first: one query for both."""
+    rows = session.exec(select(RequestStep, StepDecision, Person)
+                        .outerjoin(StepDecision, StepDecision.step_id == RequestStep.id)
+                        .outerjoin(Person, Person.id == StepDecision.person_id)  # None: a bot decided
+                        .where(RequestStep.request_id == request.id).order_by(RequestStep.id)).all()
+    steps = list({row.id: row for row, _d, _p in rows}.values())
+    decided = sorted(((d, row, person) for row, d, person in rows if d is not None), key=lambda found: found[0].id)
+    return steps, decided
+
+
+def position(form: Form, request: FormRequest, current: StepPeople | None, steps: list[RequestStep],
+             reader: Reader, now: datetime) -> dict | None:
     """Where the request is: step n of total, whose turn, since when, until when."""
-    row = current_step(session, request)
-    if row is None:
+    if current is None:
         return None
-    passed = {r.step_key for r in steps_of(session, request.id)
+    row = current.row
+    passed = {r.step_key for r in steps
               if r.round == request.round and r.state in ("approved", "done", "rejected") and r.id != row.id}
     ahead = _ahead(form, form.step(row.step_key), request.values)
     since = now - from_db(row.created_at)
     return {"index": len(passed) + 1, "total": len(passed) + 1 + len(ahead), "kind": row.kind,
-            "label": step_label(form, row.step_key, reader.lang), "waiting": pending_names(session, row.id),
+            "label": step_label(form, row.step_key, reader.lang), "waiting": current.pending_names(),
             "since": format_timedelta(since, threshold=1, format="short", locale=reader.lang),
             "due": when(row.due_at, reader), "overdue": bool(row.due_at and from_db(row.due_at) <= now)}
 
@@ -109,15 +124,11 @@ def _ahead(form: Form, step: Step | None, values: dict) -> list[str]:
     return found
 
 
-def decisions(session: Session, form: Form, request: FormRequest, reader: Reader) -> list[dict]:
-    """Every decision on the request, oldest first, with its comment."""
+def decisions(form: Form, decided: list[tuple], reader: Reader) -> list[dict]:
+    """Every decision on the request (`history_of`'s), oldest first, with its comment."""
     _ = gettext_for(reader.lang)
-    rows = session.exec(select(StepDecision, RequestStep, Person)
-                        .join(RequestStep, RequestStep.id == StepDecision.step_id)
-                        .outerjoin(Person, Person.id == StepDecision.person_id)  # None: a bot decided
-                        .where(RequestStep.request_id == request.id).order_by(StepDecision.id)).all()
     found = []
-    for decision, row, person in rows:
+    for decision, row, person in decided:
         step = form.step(row.step_key)
         chosen = step.outcome(decision.outcome) if step else None
         found.append({"step": step_label(form, row.step_key, reader.lang), "who": person.name if person else _(BOT),

@@ -35,9 +35,19 @@ def _one(session: Session, author: Person, values: dict, entry: Who, level: int)
     if entry.kind == "role":
         return with_role(session, entry.arg)
     if entry.kind == "person":
-        return [p for p in [by_handle(session, entry.arg)] if p]
+        return [p for p in [member(session, entry.arg)] if p]
     handles = values.get(entry.arg) or []
-    return [p for p in (by_handle(session, h) for h in ([handles] if isinstance(handles, str) else handles)) if p]
+    return [p for p in (member(session, h) for h in ([handles] if isinstance(handles, str) else handles)) if p]
+
+
+def member(session: Session, handle: str) -> Person | None:
+    """An active member by @handle, read once per unit of work: a request's person fields are
+    resolved for its steps, shown on its card and in each language of its notices, all in one."""
+    known = session.info.setdefault("forms.members", {})
+    key = handle.lower().rstrip(".-")
+    if key not in known:
+        known[key] = by_handle(session, handle)
+    return known[key]
 
 
 def with_role(session: Session, role: str) -> list[Person]:

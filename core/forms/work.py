@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from core.domain.clock import from_db, to_db
-from core.domain.models import Attachment, FormRequest, RequestStep, Task
+from core.domain.models import Attachment, FormRequest, RequestStep, StepAssignee, Task
 from core.forms import engine
 from core.forms.decisions import RequestOutcome, apply, clean_comment
-from core.forms.guards import claim, prepare, record_decision
-from core.forms.history import event
+from core.forms.guards import add_decision, claim, prepare, record_decision
+from core.forms.history import Walk, event
 from core.forms.records import steps_of
 from core.forms.schema import Form, Step
 from core.forms.submission import locked_at, merge, start_fields, visible
@@ -27,47 +27,60 @@ def complete_step(session: Session, actor_id: int, task_id: int, *, now: datetim
                   values: dict | None = None, comment: str | None = None, tz: str = "UTC") -> RequestOutcome:
     """Done with a work step, with the fields it fills; a rework step is resubmitted instead."""
     walk, row, assignee = prepare(session, actor_id, task_id, step_id, ("work", engine.REWORK), now)
+    return complete_prepared(walk, row, assignee, values, comment, tz)
+
+
+def complete_prepared(walk: Walk, row: RequestStep, assignee: StepAssignee, values: dict | None = None,
+                      comment: str | None = None, tz: str = "UTC") -> RequestOutcome:
+    """`complete_step` on the step `prepare` found: a caller that checked it first (Done asks
+    the step's empty fields) goes on from there instead of reading the request again."""
     if row.kind == engine.REWORK:
-        return resubmit(session, actor_id, task_id, values or {}, now=now, step_id=row.id, comment=comment, tz=tz)
+        return _resubmit(walk, row, assignee, values or {}, comment, tz)
     if assignee.state == "decided":
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
-    step = walk.form.step(row.step_key)
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
+    session, step = walk.session, walk.form.step(row.step_key)
     changes = {**_files_since(session, walk.form, step, walk.request.values, walk.task, row.created_at),
                **(values or {})}
-    ctx = Context(session, walk.actor.id, now, tz)
+    ctx = Context(session, walk.actor.id, walk.now, tz)
     updated = merge(ctx, walk.form, walk.request.values, changes, stage=walk.form.index(step.id),
                     allowed=fills(walk.form, step))
     comment = clean_comment(comment)
-    claim(session, row, task_id)
-    if not record_decision(session, row, walk.actor.id, "done", comment, now):
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
-    assignee.state = "decided"
-    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
-    session.add_all([assignee, walk.request])
+    claim(walk, row, walk.task.id)
+    if not record_decision(walk, row, "done", comment):
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
+    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, walk.now)
+    session.add(walk.request)
     apply(walk, step, row, "done", comment)
-    return RequestOutcome(walk.request, walk.task, row)
+    return RequestOutcome(walk.request, walk.task, row, walk=walk)
 
 
 def resubmit(session: Session, actor_id: int, task_id: int, values: dict, *, now: datetime,
              step_id: int | None = None, comment: str | None = None, tz: str = "UTC") -> RequestOutcome:
     """The author sends a returned request again, changed: the route starts over."""
     walk, row, assignee = prepare(session, actor_id, task_id, step_id, (engine.REWORK,), now)
+    return _resubmit(walk, row, assignee, values, comment, tz)
+
+
+def _resubmit(walk: Walk, row: RequestStep, assignee: StepAssignee, values: dict, comment: str | None,
+              tz: str) -> RequestOutcome:
+    """`resubmit` on the rework step `prepare` found."""
     if assignee.state == "decided":
-        return RequestOutcome(walk.request, walk.task, row, changed=False)
+        return RequestOutcome(walk.request, walk.task, row, changed=False, walk=walk)
+    session = walk.session
     reached = reached_stage(session, walk.form, walk.request)
     changes = {**rework_files(session, walk.form, walk.request.values, walk.task, row.created_at, reached), **values}
-    ctx = Context(session, walk.actor.id, now, tz)
+    ctx = Context(session, walk.actor.id, walk.now, tz)
     updated = merge(ctx, walk.form, walk.request.values, changes, stage=reached)
     comment = clean_comment(comment)
-    claim(session, row, task_id)
-    record_decision(session, row, walk.actor.id, "done", comment, now)
-    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, now)
+    claim(walk, row, walk.task.id)
+    add_decision(walk, row, "done", comment)  # the author's row is released with the step, not marked decided
+    walk.request.values = store_files(session, walk.task, walk.actor.id, walk.form, updated, walk.now)
     walk.request.state, walk.request.round = "active", walk.request.round + 1
     session.add(walk.request)
     engine.close(walk, row, "done", "done")
     event(walk, "resubmitted", comment=comment)
     engine.advance(walk)
-    return RequestOutcome(walk.request, walk.task, row)
+    return RequestOutcome(walk.request, walk.task, row, walk=walk)
 
 
 def fills(form: Form, step: Step) -> set[str]:
