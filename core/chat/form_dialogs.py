@@ -1,7 +1,7 @@
-"""The chat side of forms and approvals: /form, /escalate, /approvals and the step commands.
+"""Filling a form in chat: /form, /escalate, answering field by field, the summary.
 
-Given to `Chat` by `handlers`; the same words on every platform.
-A form is filled field by field: the draft lives in the database (one per
+The typed commands and words are wired in core/chat/form_words.py; deciding a
+step and a work step's fields are core/chat/step_dialogs.py. A form is filled field by field: the draft lives in the database (one per
 person), plain text from a person with an open draft answers its next field.
 A choice, yes/no or person question also offers its answers as buttons
 (`/pick <field position> <answer>`), and every question Skip, Back and Cancel,
@@ -17,7 +17,7 @@ and Skip keeps it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -29,15 +29,13 @@ from core.forms import notices
 from core.forms.context import is_empty
 from core.forms.display import show
 from core.forms.engine import REWORK
-from core.forms.guards import prepare
 from core.forms.start import NOT_A_STARTER
-from core.forms.submission import locked_at, required_at, start_fields, visible
-from core.forms.views import step_label
-from core.forms.work import complete_prepared, fills, reached_stage, step_values
+from core.forms.submission import required_at, visible
+from core.forms.work import step_values
 from core.presentation.i18n import N_, gettext_for
 from core.presentation.messages import Button, Message
 from core.presentation.render import refusal_text
-from core.presentation.views import Reader, when
+from core.presentation.views import Reader
 from core.services import commands as c
 
 NO_FORMS = N_("Forms are not set up here.")
@@ -76,70 +74,6 @@ HEADLINES = {
     "ack": N_("You acknowledged #%(id)s."),
     "complete": N_("You completed your step on #%(id)s."),
     "decide": N_("Your decision on #%(id)s is recorded."),
-}
-
-
-def handlers(chat) -> dict:
-    """The typed form commands (buttons carry them; `READERS` reads them from words) for the bus."""
-    def run(handler):
-        return lambda uow, cmd: handler(chat, uow.session, uow.reader, cmd)
-    return {
-        **{kind: run(_step) for kind in STEP_VERBS.values()},
-        c.PickAnswer: run(_pick), c.SkipField: run(_skip), c.BackField: run(_back), c.SubmitForm: run(_submit),
-        c.CancelForm: run(_cancel),
-    }
-
-
-def words(chat) -> dict:
-    """The form commands still read from their words here: /form, /escalate, /approvals, /withdraw."""
-    return {
-        "form": lambda s, r, cmd: _form(chat, s, r, cmd), "escalate": lambda s, r, cmd: _escalate(chat, s, r, cmd),
-        "approvals": lambda s, r, cmd: _approvals(chat, s, r, cmd),
-        "withdraw": lambda s, r, cmd: _withdraw(chat, s, r, cmd),
-    }
-
-
-STEP_VERBS = {"approve": c.ApproveStep, "reject": c.RejectStep, "ack": c.AcknowledgeStep,
-              "complete": c.CompleteStep, "decide": c.ChooseOutcome}
-
-
-def _read_step(name: str):
-    """`/approve 42 [s17] [comment]` and the others (core/forms/buttons.py) -> the typed command."""
-    def read(uow, args: str) -> c.StepCommand:
-        found = engine.read_action(args)
-        if found is None:
-            raise BadInput(NEEDS_ID, name=name)
-        if STEP_VERBS[name] is not c.ChooseOutcome:
-            return STEP_VERBS[name](found.task_id, found.step_id, found.rest or None)
-        outcome, comment = found.outcome, found.rest or None
-        if outcome is None:
-            words_ = found.rest.split(maxsplit=1)
-            if not words_:
-                raise BadInput(OUTCOME_NEEDED, id=found.task_id)
-            outcome, comment = words_[0], (words_[1] if len(words_) > 1 else None)
-        return c.ChooseOutcome(found.task_id, found.step_id, comment, outcome)
-    return read
-
-
-def _read_pick(uow, args: str) -> c.PickAnswer:
-    found = PICK_ARGS.match(args.strip())
-    if found is None:
-        raise BadInput(NOT_AN_ANSWER)
-    return c.PickAnswer(int(found.group(1)), found.group(2))
-
-
-def _tapped_at(args: str) -> int | None:
-    """A tapped Skip or Back names the question it was on; typed, it is whatever is asked now."""
-    return int(args.strip()) if POSITION.match(args.strip()) else None
-
-
-READERS = {
-    **{name: _read_step(name) for name in STEP_VERBS},
-    "pick": _read_pick,
-    "skip": lambda uow, args: c.SkipField(_tapped_at(args)),
-    "back": lambda uow, args: c.BackField(_tapped_at(args)),
-    "submit": lambda uow, args: c.SubmitForm(),
-    "cancel": lambda uow, args: c.CancelForm(),
 }
 
 
@@ -444,7 +378,7 @@ def _submit(chat, session, reader, cmd):
     return request_card(chat, session, out.task, reader, headline)
 
 
-# ----- deciding -----------------------------------------------------------------
+# ----- shared with deciding (core/chat/step_dialogs.py) ---------------------------
 
 
 def is_request(session, task_id: int) -> bool:
@@ -456,115 +390,9 @@ def request_card(chat, session, task, reader, headline: str = "", walk=None) -> 
     return notices.card(chat, session, task, reader, headline=headline, walk=walk)
 
 
-def _approvals(chat, session, reader, cmd):
-    waiting = engine.pending_for(session, reader.person.id)
-    rows, buttons = [], []
-    for p in waiting:
-        rows.append({"id": p.task_id, "title": p.title, "form": p.form.title.text(reader.lang),
-                     "step": step_label(p.form, p.row.step_key, reader.lang),
-                     "since": when(p.since, reader), "due": when(p.due_at, reader)})
-        for row in notices.pending_buttons(session, p, reader):
-            keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row
-                    if not isinstance(b.command, c.CommentTask)]
-            if keys:
-                buttons.append(keys)
-    return Message(text=chat.render("approvals", reader, rows=rows), buttons=buttons, kind="list")
-
-
-def _step(chat, session, reader, cmd: c.StepCommand):
-    """A decision on a request's step, typed or tapped."""
-    me, now, comment = reader.person.id, chat.clock(), cmd.comment or None
-    if isinstance(cmd, c.ApproveStep):
-        out = engine.approve(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment)
-    elif isinstance(cmd, c.RejectStep):
-        if not comment:
-            raise BadInput(REASON_NEEDED, id=cmd.task_id)
-        out = engine.reject(session, me, cmd.task_id, comment, now=now, step_id=cmd.step_id)
-    elif isinstance(cmd, c.AcknowledgeStep):
-        out = engine.acknowledge(session, me, cmd.task_id, now=now, step_id=cmd.step_id, comment=comment)
-    elif isinstance(cmd, c.CompleteStep):
-        walk, row, assignee = prepare(session, me, cmd.task_id, cmd.step_id, ("work", REWORK), now)
-        asks = done_questions(session, walk, row, assignee)
-        if asks:
-            return _begin_step(chat, session, reader, walk.form, cmd.task_id, row.id, *asks)
-        out = complete_prepared(walk, row, assignee, comment=comment, tz=reader.tz)  # found once, above
-    else:
-        if not cmd.outcome:
-            raise BadInput(OUTCOME_NEEDED, id=cmd.task_id)
-        out = engine.choose(session, me, cmd.task_id, cmd.outcome, now=now, step_id=cmd.step_id, comment=comment)
-    msgid = HEADLINES[VERB_OF[type(cmd)]] if out.changed else REPEATED
-    return request_card(chat, session, out.task, reader, chat._headline(reader, msgid, id=out.task.id), out.walk)
-
-
-VERB_OF = {kind: verb for verb, kind in STEP_VERBS.items()}
-
-
-# ----- a work step's fields, asked before it is done ---------------------------
-
-
-def _still_empty(form, step, current: dict) -> list[str]:
-    """The fields a work step needs that are still empty, in the form's order."""
-    stage = form.index(step.id)
-    return [f.id for f in form.fields if f.id in fills(form, step) and required_at(form, f, stage)
-            and visible(f, current) and is_empty(current.get(f.id))]
-
-
-def done_questions(session, walk, row: RequestStep, assignee):
-    """What Done asks before the step is done: (field ids, the values they start from, the headline),
-    or None when it asks nothing; `walk, row, assignee` are the step as `prepare` found it.
-
-    A work step asks its required fields still empty (files attached since it opened count). One the route
-    came back to (an earlier instance of it was done: `on_reject: <step>`) asks all its fields again, each
-    showing its value, which /skip keeps. A rework step asks the form's fields again the same way, so the
-    author changes what the rejection was about before the request goes round again."""
-    if assignee.state == "decided":
-        return None
-    form = walk.form
-    current = step_values(session, form, row, walk.request, walk.task)
-    if row.kind == REWORK:
-        stage = reached_stage(session, form, walk.request)
-        asks = [f.id for f in start_fields(form) if not locked_at(form, f, stage)]
-        return (asks, current, REWORK_FIELDS) if asks else None
-    step = form.step(row.step_key)
-    if step is None:
-        return None
-    if _came_back(session, row):
-        asks, msgid = [f.id for f in form.fields if f.id in fills(form, step) and visible(f, current)], STEP_AGAIN
-    else:
-        asks, msgid = _still_empty(form, step, current), STEP_FIELDS
-    return (asks, current, msgid) if asks else None
-
-
-def _came_back(session, row: RequestStep) -> bool:
-    """Is this step instance the route coming back to a step done before in this request?"""
-    return session.exec(select(RequestStep.id).where(
-        RequestStep.request_id == row.request_id, RequestStep.step_key == row.step_key,
-        RequestStep.level == row.level, RequestStep.id < row.id, RequestStep.state == "done")).first() is not None
-
-
 def _start_values(session, form, row: RequestStep) -> dict:
     """The values a step's draft started from: the request's, with the files attached since the step opened."""
     request = session.get(FormRequest, row.request_id)
     return step_values(session, form, row, request, session.get(Task, request.task_id))
 
 
-def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: list[str], values: dict,
-                msgid: str) -> Message:
-    draft = session.get(FormDraft, reader.person.id)
-    if draft is None:
-        draft = FormDraft(person_id=reader.person.id, form_id=form.id, updated_at=to_db(chat.clock()))
-    draft.form_id, draft.task_id, draft.step_id, draft.asks = form.id, task_id, step_id, list(asks)
-    # The draft starts from the request's values: show_if reads them, and /skip keeps what a field has.
-    draft.values, draft.answered, draft.updated_at = dict(values), [], to_db(chat.clock())
-    session.add(draft)
-    headline = chat._headline(reader, msgid, id=task_id)
-    return _ask_next(chat, session, reader, form, draft, headline)
-
-
-def _withdraw(chat, session, reader, cmd):
-    """`/withdraw 42`: the author (or an admin) takes back a request still on its way."""
-    args = engine.read_action(cmd.args)
-    if args is None:
-        raise BadInput(NEEDS_ID, name=cmd.name)
-    out = engine.cancel(session, reader.person.id, args.task_id, now=chat.clock())
-    return request_card(chat, session, out.task, reader, chat._headline(reader, WITHDRAWN, id=out.task.id))

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from core import forms as engine
 from core.chat import form_dialogs as chat_forms
+from core.chat import step_dialogs
 from core.domain.clock import to_db
 from core.domain.errors import BadInput, Forbidden
 from core.domain.models import FormDraft, Person
@@ -212,7 +213,7 @@ def open_step_sheet(chat, person_id: int, task_id: int, step_arg: str, platform:
         walk, row, assignee, step = _work_step(chat, session, reader, task_id, step_arg)
         # What the chat would ask for (core/chat/form_dialogs.py): the fields the step still needs, or, on a step
         # the route came back to and on a rework, its fields again, each keeping its value when left empty.
-        asks = chat_forms.done_questions(session, walk, row, assignee)
+        asks = step_dialogs.done_questions(session, walk, row, assignee)
         if not asks:
             return None
         ids, current, _headline = asks

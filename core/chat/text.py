@@ -16,6 +16,7 @@ from typing import Callable
 from sqlmodel import Session, select
 
 from core.chat import form_dialogs as chat_forms
+from core.chat import form_words
 from core.chat.parsing import parse_announcement, parse_command, parse_id, parse_task_args, split_id, valid_text
 from core.chat.timeparse import parse_when
 from core.domain.clock import Clock
@@ -55,10 +56,10 @@ class Chat:
         self.platforms = platforms or Platforms()
         self.present = Presenter(templates, clock)
         # Commands still read from their words by the form dialogs (core/chat/form_dialogs.py).
-        self.form_words: dict[str, Callable] = chat_forms.words(self)
+        self.form_words: dict[str, Callable] = form_words.words(self)
         self.bus = Bus(store, clock, defaults, {
             **task_handlers.handlers(self.present, self.platforms, defaults),
-            **chat_forms.handlers(self),
+            **form_words.handlers(self),
             c.TypedText: self._typed_text,
         })
 
@@ -293,5 +294,5 @@ READERS: dict[str, Callable[[UnitOfWork, str], c.Command]] = {
     "invite": lambda uow, args: c.Invite(),
     "help": lambda uow, args: c.Help(),
     "start": lambda uow, args: c.Help(),
-    **chat_forms.READERS,
+    **form_words.READERS,
 }
