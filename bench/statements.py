@@ -27,6 +27,7 @@ from sqlmodel import select
 from bench.common import NOW, Result, env_int, file_store
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
+from core import commands as c
 from core import digest, reminders, tasks
 from core.clock import to_db
 from core.messages import Button
@@ -107,15 +108,19 @@ def ids(app) -> dict[str, int]:
 
 def tap(app, person_id: int, button: Button) -> None:
     """A tap on a Telegram card, through the real handler (aiogram's objects stood in for)."""
+    from adapters.telegram.callbacks import FEATURES
     from adapters.telegram.handlers.buttons import on_tap
-    from adapters.telegram.callbacks import TaskAction
+    from core import taps
+
+    code = taps.pack(button.command)
+    data = FEATURES[code.feature](verb=code.verb, id=code.id, arg=code.arg)
 
     async def nothing(*_args, **_kwargs):
         return None
 
     query = SimpleNamespace(answer=nothing, message=SimpleNamespace(chat=SimpleNamespace(id=1), message_id=1))
     telegram = SimpleNamespace(update=nothing, answer=nothing, post=nothing, prompt=nothing)
-    asyncio.run(on_tap(query, TaskAction.of(button), None, app, person_id, telegram))
+    asyncio.run(on_tap(query, data, None, app, person_id, telegram))
 
 
 def add_tasks(app, creator: int, assignee: int, n: int, watcher: int | None = None) -> None:
@@ -146,9 +151,9 @@ def count_actions(directory: Path) -> dict[str, tuple[int, int, int]]:
 
     numbers = iter(range(10**6))
     run("/task", lambda: app.chat.handle(olga, TASK_TEXT.format(n=next(numbers)), "telegram"))
-    run("Done tap", lambda task_id: tap(app, olga, Button("Done", "done", task_id)),
+    run("Done tap", lambda task_id: tap(app, olga, Button("Done", c.CloseTask(task_id))),
         lambda: (app.chat.handle(olga, TASK_TEXT.format(n=next(numbers)), "telegram").task_id,))
-    run("Approve tap", lambda task_id, step: tap(app, olga, Button("Approve", "approve", task_id, f"s{step}")),
+    run("Approve tap", lambda task_id, step: tap(app, olga, Button("Approve", c.ApproveStep(task_id, step))),
         lambda: leave_request(app, pavel))
     asyncio.run(app.delivery.drain())
     for shown in (10, 100):
