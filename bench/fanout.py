@@ -77,7 +77,9 @@ async def fan_out(directory: Path, name: str, scale: float, limited: bool, n_row
     with FakeTelegramProcess(**limits) as fake:
         store = file_store(directory, name)
         populate(store, n_rows)
-        clock = ScaledClock(NOW, scale)
+        # Unlimited, the scale only lifts the limiter: a clock a million times faster would run a
+        # claim's 1-minute lease out in 60 µs, while the lanes still hold the next batch.
+        clock = ScaledClock(NOW, scale if limited else 1.0)
         settings = load_settings(_env_file=None, DATABASE_URL="sqlite://")
         app = build_app(settings, store=store, clock=clock)
         bot = make_bot(fake.token, fake.url)

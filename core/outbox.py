@@ -215,4 +215,11 @@ def wait_for_contact(row: Outbox, now: datetime) -> None:
     row.available_at = to_db(now + UNREACHABLE_RETRY)
 
 
-from core.delivery import Delivery  # noqa: E402,F401  (it builds on this module; imported from here too)
+def __getattr__(name: str):
+    """`Delivery` builds on this module and is importable from here too: looked up when asked,
+    so that importing core.delivery first does not meet a half-made core.outbox."""
+    if name == "Delivery":
+        from core.delivery import Delivery
+
+        return Delivery
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
