@@ -78,6 +78,8 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
             await _start_slack(settings, app, server, stack, shared)
         runner = await serve(server, settings.http_host, settings.http_port, Limits.of(settings))
         stack.push_async_callback(runner.cleanup)
+        # After the scheduler stops and before the bots' sessions close: calls in flight may finish.
+        stack.push_async_callback(app.delivery.close)
         scheduler = scheduling.start(app)
         stack.callback(scheduler.shutdown, wait=False)
         log.warning("teamflow: %s; web server on %s:%s", ", ".join(_modes(settings)), settings.http_host,

@@ -28,6 +28,7 @@ async def main(db_url: str, api_url: str, scale: float, lease_s: float) -> None:
     while idle < 20:
         idle = 0 if await app.delivery.run_once() else idle + 1
         await asyncio.sleep(0.05)
+    await app.delivery.settle()  # run_once hands notices to lanes: let the last ones finish
     await bot.session.close()
 
 

@@ -34,6 +34,7 @@ async def main(db_url: str, redis_url: str, api_url: str, scale: float, lease_s:
         scheduler.tick(app)
         if not await app.delivery.run_once():
             await asyncio.sleep(0.05)
+    await app.delivery.settle()  # run_once hands notices to lanes: let the last ones finish
     await bot.session.close()
     await redis.aclose()
 

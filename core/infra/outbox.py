@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Sequence
 
-from sqlalchemy import insert, or_
+from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
-from core.domain.clock import to_db
+from core.domain.clock import from_db, to_db
 from core.domain.models import Outbox, Person
 from core.presentation.messages import Message
 
@@ -155,4 +155,62 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta = LEASE)
         row.status, row.claimed_at = "claimed", to_db(now)
         session.add(row)
     return rows
+
+
+def mark_sending(session: Session, claims: dict[datetime, list[int]], now: datetime) -> set[int]:
+    """Mark claimed rows as being sent, those still held by the claim named (one UPDATE per claim):
+    after a crash they are known to be in doubt. Returns the rows marked."""
+    marked: set[int] = set()
+    for claimed_at, ids in claims.items():
+        marked.update(session.execute(
+            update(Outbox).where(col(Outbox.id).in_(ids), Outbox.status == "claimed", Outbox.claimed_at == claimed_at)
+            .values(status="sending", claimed_at=to_db(now), attempts=Outbox.attempts + 1)
+            .returning(Outbox.id).execution_options(synchronize_session=False)).scalars())
+    return marked
+
+
+def hand_back(session: Session, claims: dict[datetime, list[int]], behind: int) -> None:
+    """Unclaim rows still held by the claims named, due when the row they wait behind is:
+    claimed again by id, they go after it, in order."""
+    due = select(Outbox.available_at).where(Outbox.id == behind).scalar_subquery()
+    for claimed_at, ids in claims.items():
+        session.execute(
+            update(Outbox).where(col(Outbox.id).in_(ids), Outbox.status == "claimed", Outbox.claimed_at == claimed_at)
+            .values(status="pending", available_at=due).execution_options(synchronize_session=False))
+
+
+def fail(row: Outbox, reason: str, now: datetime, *, permanent: bool, retry_after: float | None = None) -> None:
+    """A notice that did not go: due again after retry_after or a backoff, or given up on for good
+    (permanent, or out of attempts) and shown to the admins."""
+    row.error = reason[:1000]
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        log.warning("outbox row %s failed for good: %s", row.id, reason)
+        _tell_admins(row, reason, now)
+        return
+    delay = retry_after if retry_after is not None else min(2 ** row.attempts, 300)
+    row.status, row.available_at = "pending", to_db(now + timedelta(seconds=delay))
+
+
+def _tell_admins(row: Outbox, reason: str, now: datetime) -> None:
+    """A notice given up on is shown to the admins (never about their own failures)."""
+    if row.template == "delivery_failed":
+        return
+    session = Session.object_session(row)
+    admins = session.exec(select(Person.id).where(Person.is_admin == True, Person.active == True)).all()  # noqa: E712
+    for admin_id in admins:
+        enqueue(session, key=f"failed:{row.id}:{admin_id}", recipient_id=admin_id, template="delivery_failed",
+                task_id=row.task_id, now=now,
+                context={"failed_id": row.id, "reason": reason[:300], "recipient_id": row.recipient_id,
+                         "where": f"{row.platform}:{row.chat_id}" if row.chat_id else None})
+
+
+def wait_for_contact(row: Outbox, now: datetime) -> None:
+    """Nobody can reach this person yet (say, they never opened the bot): keep the
+    notice for when they do (`wake`), and give up only after UNREACHABLE_FOR."""
+    if now - from_db(row.created_at) > UNREACHABLE_FOR:
+        fail(row, "no configured platform reached this person in time", now, permanent=True)
+        return
+    row.status, row.error = "pending", "waiting: no configured platform reaches this person yet"
+    row.available_at = to_db(now + UNREACHABLE_RETRY)
 

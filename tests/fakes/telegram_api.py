@@ -203,6 +203,8 @@ class FakeTelegram:
     * ``rejected`` — the calls refused by :meth:`enforce_limits`;
     * ``blocked_chats`` — chat ids answering 403 "bot was blocked by the user";
     * ``missing_chats`` — chat ids answering 400 "chat not found";
+    * ``slow_chats`` — ``{chat_id: seconds}``: every call to that chat hangs that long and is
+      then dropped unprocessed (504), like :meth:`delay_next` for one chat;
     * ``migrated_chats`` — ``{old_id: new_id}``: 400 with ``migrate_to_chat_id``
       (aiogram raises ``TelegramMigrateToChat``);
     * ``chats`` — chat objects by id, learnt from queued updates (used for
@@ -227,6 +229,7 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         self.missing_chats: set[int] = set()
         self.migrated_chats: dict[int, int] = {}
+        self.slow_chats: dict[int, float] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook: dict[str, Any] | None = None
@@ -396,8 +399,9 @@ class FakeTelegram:
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
         delays = self._delays.get(method.lower())
-        if delays:
-            await asyncio.sleep(delays.popleft())
+        hang = delays.popleft() if delays else self.slow_chats.get(params.get("chat_id"))
+        if hang is not None:
+            await asyncio.sleep(hang)
             call.response = TelegramError(504, "Gateway Timeout").as_json()
             return _reply(call.response, 504)
         try:
