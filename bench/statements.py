@@ -30,7 +30,7 @@ from sqlmodel import select
 from bench.common import NOW, Result, env_int, file_store
 from bot.app import DEMO_ORG, build_app
 from bot.settings import load_settings
-from core.chat.text import taps
+from core.chat import taps
 from core.domain.clock import to_db
 from core.domain.models import Outbox, Person, Reminder, Task, TaskEvent, TaskWatcher
 from core.infra.outbox import Sent

@@ -51,15 +51,6 @@ SUBMITTED = N_("Request #%(id)s is sent.")
 ATTACHED = N_("The form is attached to task #%(id)s.")
 PROBLEM_NEEDED = N_("Describe the problem: /escalate the lab misses deadlines")
 ESCALATION = "escalation"
-NEEDS_ID = N_("Give the request number: /%(name)s 42")
-REASON_NEEDED = N_("Say why you reject it, like: /reject %(id)s the amount is over budget")
-OUTCOME_NEEDED = N_("Say which way: /decide %(id)s <outcome>")
-STEP_FIELDS = N_("To finish your step on #%(id)s, fill these in first (/cancel stops):")
-STEP_AGAIN = N_("#%(id)s came back to your step: go through its fields again; /skip keeps an answer as it is "
-                "(/cancel stops):")
-REWORK_FIELDS = N_("Change what is needed in #%(id)s, then send it again; /skip keeps an answer as it is "
-                   "(/cancel stops):")
-WITHDRAWN = N_("Request #%(id)s is withdrawn.")
 REPEATED = N_("Already recorded; nothing changed.")
 STALE_QUESTION = N_("That button is from a question already answered; nothing changed. Answer the last question.")
 NOT_AN_ANSWER = N_("That is not an answer to this question; nothing changed.")
