@@ -81,12 +81,12 @@ def cmd_org_check(args) -> int:
 
 def cmd_webhooks(args) -> int:
     """The webhooks as the running workers see them (the org file is synced at start)."""
-    from core.infra import webhooks
+    from core.infra import webhook_admin
     from core.infra.store import Store
 
     store = Store.from_url(load_settings().database_url)
     with store.session() as session:
-        for line in webhooks.report(session, last=max(args.last, 0)):
+        for line in webhook_admin.report(session, last=max(args.last, 0)):
             print(line)
     return 0
 
@@ -94,10 +94,10 @@ def cmd_webhooks(args) -> int:
 def cmd_webhooks_replay(args) -> int:
     import asyncio
 
-    from core.infra import webhooks
+    from core.infra import webhook_admin
     from core.infra.store import Store
 
-    taken, said = asyncio.run(webhooks.replay(Store.from_url(load_settings().database_url), args.failure))
+    taken, said = asyncio.run(webhook_admin.replay(Store.from_url(load_settings().database_url), args.failure))
     print(said, file=sys.stdout if taken else sys.stderr)
     return 0 if taken else 1
 

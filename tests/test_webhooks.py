@@ -22,7 +22,7 @@ from core import forms
 from core.config.org import load_org, parse_org, sync_org
 from core.domain.models import Outbox, Person, TaskEvent, Webhook, WebhookFailure
 from core.forms.signing import SIGNATURE_HEADER, verify
-from core.infra import webhooks
+from core.infra import webhook_admin, webhooks
 from core.infra import scheduler as scheduling
 from core.infra.store import Store
 from core.infra.webhooks import EVENT_HEADER, EVENT_ID_HEADER
@@ -422,7 +422,7 @@ def test_event_names_and_patterns():
 
 async def test_teamflow_webhooks_shows_progress_failures_and_what_was_given_up(team, receiver):
     with team.app.store.session() as session:
-        assert webhooks.report(session)[0].startswith("crm  ") and webhooks.report(session)[0].endswith("ok")
+        assert webhook_admin.report(session)[0].startswith("crm  ") and webhook_admin.report(session)[0].endswith("ok")
     receiver.script = [422, 422, 422, 503]
     team.say("olga", "/task Order resin")
     team.say("olga", "/done 1")
@@ -430,15 +430,15 @@ async def test_teamflow_webhooks_shows_progress_failures_and_what_was_given_up(t
     await team.send(seconds=10)
     await team.send(seconds=20)  # task.created given up; task.done answered 503
     with team.app.store.session() as session:
-        lines = webhooks.report(session)
+        lines = webhook_admin.report(session)
     assert "failing since" in lines[0] and "HTTP 503" in lines[0] and "next try" in lines[0]
     assert lines[1] == "given up (newest first):"
     assert "event" in lines[2] and "task.created" in lines[2] and "after 3 tries: " in lines[2] and "HTTP 422" in lines[2]
     [failure] = team.failures()
     receiver.script = [500]
-    taken, said = await webhooks.replay(team.app.store, failure.id)
+    taken, said = await webhook_admin.replay(team.app.store, failure.id)
     assert not taken and "not taken by crm: HTTP 500" in said and team.failures() == [failure]
-    taken, said = await webhooks.replay(team.app.store, failure.id)  # the receiver is fixed
+    taken, said = await webhook_admin.replay(team.app.store, failure.id)  # the receiver is fixed
     assert taken and said.startswith(f"event {failure.event_id} task.created taken by crm")
     assert team.failures() == [] and receiver.seen[-1]["event"] == "task.created"
-    assert (await webhooks.replay(team.app.store, failure.id))[1].startswith(f"no given-up event #{failure.id}")
+    assert (await webhook_admin.replay(team.app.store, failure.id))[1].startswith(f"no given-up event #{failure.id}")
