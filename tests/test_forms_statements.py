@@ -47,10 +47,10 @@ def leave_request(app, clock) -> tuple[int, int]:
 
 def test_an_approve_tap_reads_the_request_once(app, clock):
     olga = person(app, "olga")
-    app.chat.tap(olga, c.ApproveStep(*leave_request(app, clock)), "telegram")  # first-use costs are not the tap's
+    app.chat.run(olga, c.ApproveStep(*leave_request(app, clock)), "telegram")  # first-use costs are not the tap's
     task_id, step_id = leave_request(app, clock)
     with statements(app) as seen:
-        answer = app.chat.tap(olga, c.ApproveStep(task_id, step_id), "telegram")
+        answer = app.chat.run(olga, c.ApproveStep(task_id, step_id), "telegram")
     assert answer.kind == "card" and "HR" in answer.text
     assert len(seen) <= 25, "\n".join(seen)
     assert sum(s.startswith("SELECT") and "formrequest" in s for s in seen) == 1, "the request is read once"
@@ -58,16 +58,16 @@ def test_an_approve_tap_reads_the_request_once(app, clock):
 
 def test_a_reject_and_a_got_it_stay_within_their_budget(app, clock):
     olga, anna = person(app, "olga"), person(app, "anna")
-    app.chat.tap(olga, c.RejectStep(*leave_request(app, clock), "Not now"), "telegram")
+    app.chat.run(olga, c.RejectStep(*leave_request(app, clock), "Not now"), "telegram")
     task_id, step_id = leave_request(app, clock)
     with statements(app) as seen:
-        answer = app.chat.tap(olga, c.RejectStep(task_id, step_id, "Not now"), "telegram")
+        answer = app.chat.run(olga, c.RejectStep(task_id, step_id, "Not now"), "telegram")
     assert answer.kind == "card" and len(seen) <= 25, "\n".join(seen)
     task_id, step_id = leave_request(app, clock)
     with app.store.session() as session:
         hr_step = forms.approve(session, olga, task_id, now=clock(), step_id=step_id).request.current_step_id
     with statements(app) as seen:
-        answer = app.chat.tap(anna, c.AcknowledgeStep(task_id, hr_step), "telegram")
+        answer = app.chat.run(anna, c.AcknowledgeStep(task_id, hr_step), "telegram")
     assert answer.kind == "card" and len(seen) <= 30, "\n".join(seen)
 
 

@@ -141,13 +141,13 @@ class ConsoleSession:
         if tap.button.asks:
             self.pending = tap
             return self._(PROMPTS[type(tap.button.command)], id=tap.button.task_id)
-        return self.show(self.app.chat.tap(self.actor.id, tap.button.command, "console"))
+        return self.show(self.app.chat.run(self.actor.id, tap.button.command, "console"))
 
     def _answer_prompt(self, line: str) -> str:
         tap, self.pending = self.pending, None
         if line.strip().lower() == "/cancel":
             return self._(CANCELLED)
-        return self.show(self.app.chat.tap(self.actor.id, answered(tap.button.command, line.strip()), "console"))
+        return self.show(self.app.chat.run(self.actor.id, answered(tap.button.command, line.strip()), "console"))
 
     # ----- showing -----------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from adapters.slack.blocks import blocks, sections
 from core.presentation.i18n import N_
+from core.services import commands as c
 
 VIEW_BLOCKS = 100  # Slack's limit for a view
 HEADER_LIMIT = 150
@@ -17,9 +18,9 @@ BOARD = N_("The board")
 
 def home_view(chat, person_id: int) -> dict:
     """My approvals, my tasks and the board, in my language, drawn for Slack (at most 100 blocks)."""
-    approvals = chat.handle(person_id, "/approvals", "slack")
-    mine = chat.handle(person_id, "/tasks mine", "slack")
-    board = chat.handle(person_id, "/board", "slack")
+    approvals = chat.run(person_id, c.ListApprovals(), "slack")
+    mine = chat.run(person_id, c.ListTasks("mine"), "slack")
+    board = chat.run(person_id, c.ShowBoard(), "slack")
     view = [header(chat.say(person_id, APPROVALS)), *blocks(approvals, limit=VIEW_BLOCKS // 4, part="a")]
     view += [{"type": "divider"}, header(chat.say(person_id, WAITING))]
     view += blocks(mine, limit=VIEW_BLOCKS // 2 - len(view), part="m")

@@ -103,29 +103,42 @@ def _ctx(chat, session, reader):
     return engine.Context(session, reader.person.id, chat.clock(), reader.tz)
 
 
-def _form(chat, session, reader, cmd):
+def _form(chat, session, reader, cmd: c.StartForm):
+    """The forms this person may start, or the first question of the one named."""
     forms = _forms(chat)
-    args = cmd.args.strip()
-    if not args:
+    if not cmd.name:
         rows = [{"id": f.id, "title": f.title.text(reader.lang)} for f in forms.all()
                 if engine.may_start(session, reader.person, f)]
         return Message(text=chat.render("form_list", reader, forms=rows), kind="text")
-    found = FORM_ARGS.match(args)
-    form = forms.get(found.group(1).lower()) if found else None
+    form = forms.get(cmd.name.lower())
     if form is None:
-        raise BadInput(UNKNOWN_FORM, name=args.split()[0][:40])
-    task_id = int(found.group(2)) if found.group(2) else None
-    return _begin(chat, session, reader, form, {}, [], task_id)
+        raise BadInput(UNKNOWN_FORM, name=cmd.name[:40])
+    return _begin(chat, session, reader, form, {}, [], cmd.task_id)
 
 
-def _escalate(chat, session, reader, cmd):
-    problem = cmd.args.strip()
-    if not problem:
+def read_form(uow, args: str) -> c.StartForm:
+    """`/form`, `/form leave_request`, `/form payment_request #42`."""
+    args = args.strip()
+    if not args:
+        return c.StartForm()
+    found = FORM_ARGS.match(args)
+    if found is None:
+        return c.StartForm(args.split()[0][:40])  # refused by name: there is no such form
+    return c.StartForm(found.group(1), int(found.group(2)) if found.group(2) else None)
+
+
+def read_escalate(uow, args: str) -> c.Escalate:
+    if not args.strip():
         raise BadInput(PROBLEM_NEEDED)
+    return c.Escalate(args.strip())
+
+
+def _escalate(chat, session, reader, cmd: c.Escalate):
+    """The escalation form with its problem filled in: the next question is the one after it."""
     form = _forms(chat).get(ESCALATION)
     if form is None:
         raise BadInput(UNKNOWN_FORM, name=ESCALATION)
-    value = engine.read_value(_ctx(chat, session, reader), form.field("problem"), problem)
+    value = engine.read_value(_ctx(chat, session, reader), form.field("problem"), cmd.problem)
     return _begin(chat, session, reader, form, {"problem": value}, ["problem"], None)
 
 

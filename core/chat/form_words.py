@@ -1,16 +1,19 @@
 """The form commands as the bus and the chat know them: typed handlers, and words read into commands.
 
-`/approve 42 [s17] [comment]`, `/pick 2 plane`, `/skip`… read into the same
-typed commands a button carries (core/services/commands.py); /form,
-/escalate, /approvals and /withdraw are still read from their words here.
+`/form payment_request #42`, `/approve 42 [s17] [comment]`, `/pick 2 plane`,
+`/skip`… read into the same typed commands a button carries
+(core/services/commands.py).
 """
 from __future__ import annotations
 
 from core import forms as engine
 from core.chat.form_dialogs import (
-    NOT_AN_ANSWER, PICK_ARGS, POSITION, _back, _cancel, _escalate, _form, _pick, _skip, _submit,
+    NOT_AN_ANSWER, PICK_ARGS, POSITION, _back, _cancel, _escalate, _form, _pick, _skip, _submit, read_escalate,
+    read_form,
 )
-from core.chat.step_dialogs import NEEDS_ID, OUTCOME_NEEDED, STEP_VERBS, _approvals, _step, _withdraw
+from core.chat.step_dialogs import (
+    NEEDS_ID, OUTCOME_NEEDED, STEP_VERBS, _approvals, _step, _withdraw, read_withdraw,
+)
 from core.domain.errors import BadInput
 from core.services import commands as c
 
@@ -22,16 +25,8 @@ def handlers(chat) -> dict:
     return {
         **{kind: run(_step) for kind in STEP_VERBS.values()},
         c.PickAnswer: run(_pick), c.SkipField: run(_skip), c.BackField: run(_back), c.SubmitForm: run(_submit),
-        c.CancelForm: run(_cancel),
-    }
-
-
-def words(chat) -> dict:
-    """The form commands still read from their words here: /form, /escalate, /approvals, /withdraw."""
-    return {
-        "form": lambda s, r, cmd: _form(chat, s, r, cmd), "escalate": lambda s, r, cmd: _escalate(chat, s, r, cmd),
-        "approvals": lambda s, r, cmd: _approvals(chat, s, r, cmd),
-        "withdraw": lambda s, r, cmd: _withdraw(chat, s, r, cmd),
+        c.CancelForm: run(_cancel), c.StartForm: run(_form), c.Escalate: run(_escalate),
+        c.ListApprovals: run(_approvals), c.WithdrawRequest: run(_withdraw),
     }
 
 
@@ -72,4 +67,8 @@ READERS = {
     "back": lambda uow, args: c.BackField(_tapped_at(args)),
     "submit": lambda uow, args: c.SubmitForm(),
     "cancel": lambda uow, args: c.CancelForm(),
+    "form": read_form,
+    "escalate": read_escalate,
+    "approvals": lambda uow, args: c.ListApprovals(),
+    "withdraw": read_withdraw,
 }

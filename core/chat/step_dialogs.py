@@ -136,10 +136,14 @@ def _begin_step(chat, session, reader, form, task_id: int, step_id: int, asks: l
     return _ask_next(chat, session, reader, form, draft, headline)
 
 
-def _withdraw(chat, session, reader, cmd):
+def read_withdraw(uow, args: str) -> c.WithdrawRequest:
+    found = engine.read_action(args)
+    if found is None:
+        raise BadInput(NEEDS_ID, name="withdraw")
+    return c.WithdrawRequest(found.task_id)
+
+
+def _withdraw(chat, session, reader, cmd: c.WithdrawRequest):
     """`/withdraw 42`: the author (or an admin) takes back a request still on its way."""
-    args = engine.read_action(cmd.args)
-    if args is None:
-        raise BadInput(NEEDS_ID, name=cmd.name)
-    out = engine.cancel(session, reader.person.id, args.task_id, now=chat.clock())
+    out = engine.cancel(session, reader.person.id, cmd.task_id, now=chat.clock())
     return request_card(chat, session, out.task, reader, chat._headline(reader, WITHDRAWN, id=out.task.id))

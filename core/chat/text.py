@@ -55,8 +55,6 @@ class Chat:
         self.forms = forms  # the forms people fill in chat (core.forms.Forms)
         self.platforms = platforms or Platforms()
         self.present = Presenter(templates, clock)
-        # Commands still read from their words by the form dialogs (core/chat/form_dialogs.py).
-        self.form_words: dict[str, Callable] = form_words.words(self)
         self.bus = Bus(store, clock, defaults, {
             **task_handlers.handlers(self.present, self.platforms, defaults),
             **form_words.handlers(self),
@@ -65,10 +63,10 @@ class Chat:
 
     def words(self) -> set[str]:
         """Every command name the chat understands (help, menus and manifests name these)."""
-        return set(READERS) | set(self.form_words)
+        return set(READERS)
 
-    def tap(self, person_id: int, command: c.Command, platform: str) -> Message:
-        """A tapped button's command (its asked field filled in, if it had one)."""
+    def run(self, person_id: int, command: c.Command, platform: str) -> Message:
+        """Run a command (a tapped button's, its asked field filled in; a view's) and answer with its reply."""
         return self.bus.handle(command, Actor(person_id, platform)).reply
 
     # ----- entry points ----------------------------------------------------
@@ -210,12 +208,9 @@ class Chat:
                 return uow.dispatch(c.ShowTask(int(ref.group(1))))
             raise BadInput(NOT_A_COMMAND)
         read = READERS.get(command.name)
-        if read is not None:
-            return uow.dispatch(read(uow, command.args))
-        legacy = self.form_words.get(command.name)
-        if legacy is None:
+        if read is None:
             raise BadInput(UNKNOWN_COMMAND, name=command.name[:32])
-        return legacy(uow.session, uow.reader, command)
+        return uow.dispatch(read(uow, command.args))
 
 
 # ----- reading each command's words ---------------------------------------------

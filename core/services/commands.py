@@ -204,6 +204,31 @@ class ChooseOutcome(StepCommand):
 
 
 @dataclass(frozen=True)
+class StartForm(Command):
+    """Start filling a form (attached to a task when one is named); no name: list the forms."""
+
+    name: str | None = None
+    task_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Escalate(Command):
+    """The escalation form, its problem filled in."""
+
+    problem: str
+
+
+@dataclass(frozen=True)
+class ListApprovals(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class WithdrawRequest(Command):
+    task_id: int
+
+
+@dataclass(frozen=True)
 class PickAnswer(Command):
     """A tapped answer to the question at `position` (a choice, yes/no, a person)."""
 

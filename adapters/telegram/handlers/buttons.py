@@ -47,7 +47,7 @@ async def on_tap(query: CallbackQuery, callback_data, state: FSMContext, app, pe
             prompt = await off_loop(app.chat.prompt_text, person_id, Button("", command))
             await telegram.prompt(query.message.chat.id, prompt, thread_id=thread)
         return
-    answer = await off_loop(app.chat.tap, person_id, command, "telegram")
+    answer = await off_loop(app.chat.run, person_id, command, "telegram")
     await query.answer(toast(answer.text), show_alert=answer.kind == "refusal")
     if isinstance(command, FILLING) or (answer.kind == "text" and answer.buttons):  # a question (Done may ask one)
         if answer.kind != "refusal":

@@ -28,7 +28,7 @@ async def on_answer(message: TgMessage, state: FSMContext, app, person_id: int, 
     if command is None:  # from an older build, or not ours
         await telegram.answer(message, await off_loop(app.chat.cancelled, person_id, "telegram"), person_id)
         return
-    answer = await off_loop(app.chat.tap, person_id, answered(command, message.text.strip()), "telegram")
+    answer = await off_loop(app.chat.run, person_id, answered(command, message.text.strip()), "telegram")
     await telegram.answer(message, answer, person_id)
 
 

@@ -33,7 +33,7 @@ async def on_tap(ack, body, action, context, respond) -> None:
         view = await off_loop(prompt_modal, teamflow.chat, person_id, command, origin.metadata())
         await slack.open_modal(body["trigger_id"], view)
         return
-    answer = await off_loop(teamflow.chat.tap, person_id, command, "slack")
+    answer = await off_loop(teamflow.chat.run, person_id, command, "slack")
     if answer.kind != "card":  # a refusal, or a short answer (an RSVP): for the tapper alone
         await tell(slack, body, answer, respond)
         return

@@ -32,4 +32,4 @@ def run(teamflow, person_id: int, tapped, text: str) -> Message:
     """The tapped command with the typed words; a refusal for metadata we never wrote."""
     if tapped is None or asks(tapped) is None:
         return Message(teamflow.chat.stale_button(person_id), kind="refusal")
-    return teamflow.chat.tap(person_id, answered(tapped, plain_text(teamflow, text)), "slack")
+    return teamflow.chat.run(person_id, answered(tapped, plain_text(teamflow, text)), "slack")
