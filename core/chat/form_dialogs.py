@@ -116,23 +116,6 @@ def _form(chat, session, reader, cmd: c.StartForm):
     return _begin(chat, session, reader, form, {}, [], cmd.task_id)
 
 
-def read_form(uow, args: str) -> c.StartForm:
-    """`/form`, `/form leave_request`, `/form payment_request #42`."""
-    args = args.strip()
-    if not args:
-        return c.StartForm()
-    found = FORM_ARGS.match(args)
-    if found is None:
-        return c.StartForm(args.split()[0][:40])  # refused by name: there is no such form
-    return c.StartForm(found.group(1), int(found.group(2)) if found.group(2) else None)
-
-
-def read_escalate(uow, args: str) -> c.Escalate:
-    if not args.strip():
-        raise BadInput(PROBLEM_NEEDED)
-    return c.Escalate(args.strip())
-
-
 def _escalate(chat, session, reader, cmd: c.Escalate):
     """The escalation form with its problem filled in: the next question is the one after it."""
     form = _forms(chat).get(ESCALATION)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from core import forms as engine
 from core.chat.form_dialogs import (
-    NOT_AN_ANSWER, PICK_ARGS, POSITION, _back, _cancel, _escalate, _form, _pick, _skip, _submit, read_escalate,
-    read_form,
+    FORM_ARGS, NOT_AN_ANSWER, PICK_ARGS, POSITION, PROBLEM_NEEDED, _back, _cancel, _escalate, _form, _pick, _skip,
+    _submit,
 )
 from core.chat.step_dialogs import (
     NEEDS_ID, OUTCOME_NEEDED, STEP_VERBS, _approvals, _step, _withdraw, read_withdraw,
@@ -28,6 +28,23 @@ def handlers(chat) -> dict:
         c.CancelForm: run(_cancel), c.StartForm: run(_form), c.Escalate: run(_escalate),
         c.ListApprovals: run(_approvals), c.WithdrawRequest: run(_withdraw),
     }
+
+
+def read_form(uow, args: str) -> c.StartForm:
+    """`/form`, `/form leave_request`, `/form payment_request #42`."""
+    args = args.strip()
+    if not args:
+        return c.StartForm()
+    found = FORM_ARGS.match(args)
+    if found is None:
+        return c.StartForm(args.split()[0][:40])  # refused by name: there is no such form
+    return c.StartForm(found.group(1), int(found.group(2)) if found.group(2) else None)
+
+
+def read_escalate(uow, args: str) -> c.Escalate:
+    if not args.strip():
+        raise BadInput(PROBLEM_NEEDED)
+    return c.Escalate(args.strip())
 
 
 def _read_step(name: str):
