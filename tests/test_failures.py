@@ -72,3 +72,23 @@ def test_the_apology_needs_no_store(app, monkeypatch):
     monkeypatch.setattr(app.store, "session", gone)
     assert SORRY_EN in app.chat.trouble(1, "en").text.lower()
     assert SORRY_RU in app.chat.trouble(telegram_id=5, language="ru").text.lower()
+
+
+async def test_slack_answers_a_failed_middleware_with_a_200_and_the_apology(sqlite_store, clock, monkeypatch,
+                                                                            caplog):
+    """A failure before any listener (the member lookup): bolt's error handler turns its 500 into the apology."""
+    from adapters.slack import middleware
+
+    async with SlackHarness(sqlite_store, clock) as slack:
+        async def broken(*_args, **_kw):
+            raise RuntimeError("planted bug")
+        monkeypatch.setattr(middleware, "resolve", broken)
+        with caplog.at_level(logging.ERROR):
+            reply = await slack.command("olga", "/tasks")
+        assert reply.status == 200 and reply.json()["response_type"] == "ephemeral"
+        text = reply.json()["text"].lower()
+        assert SORRY_EN in text or SORRY_RU in text
+        assert "planted bug" in caplog.text
+        monkeypatch.undo()
+        assert (await slack.command("olga", "/task Still works")).status == 200
+        assert "Still works" in slack.text(slack.last("C0GENERAL01"))

@@ -55,11 +55,11 @@ async def on_error(error: Exception, body: dict, context, response, respond) -> 
     if response is None:
         await _tell(context, body, message, respond)
         return
-    response.status, response.headers = 200, {"content-type": ["application/json"]}
-    response.body = json.dumps({"response_type": "ephemeral", "text": escape(message.text)}) \
-        if "command" in body else ""
-    if "command" not in body:
-        await _tell(context, body, message, respond)
+    response.status, response.headers, response.body = 200, {"content-type": ["application/json"]}, ""
+    if "command" in body:  # the apology rides on the acknowledgement
+        response.body = json.dumps({"response_type": "ephemeral", "text": escape(message.text)})
+        return
+    await _tell(context, body, message, respond)
 
 
 async def _logged(error: Exception, body: dict, context) -> Message:

@@ -150,12 +150,8 @@ class Chat:
         return Message(text=self.say(person_id, CANCELLED), kind="text")
 
     def _guard(self, person_id: int, platform: str, work) -> Message:
-        """Run `work(session, reader)` in one unit of work; a Refusal is the answer and changes nothing."""
-        try:
-            with self.store.session() as session:
-                return work(session, self.reader(session, person_id, platform))
-        except Refusal as exc:
-            return Message(text=refusal_text(exc, self._lang_of(person_id), platform), kind="refusal")
+        """Run `work(session, reader)` in the bus's unit of work; a Refusal is the answer and changes nothing."""
+        return self.bus.within(Actor(person_id, platform), lambda uow: work(uow.session, uow.reader)).reply
 
     def trouble(self, person_id: int | None = None, language: str | None = None, *,
                 telegram_id: int | None = None, slack_id: str | None = None) -> Message:

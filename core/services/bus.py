@@ -74,11 +74,16 @@ class Bus:
 
     def handle(self, command, actor: Actor) -> Result:
         """Run `command` for `actor` in one transaction; a Refusal is the reply and changes nothing."""
+        return self.within(actor, lambda uow: self._run(uow, command))
+
+    def within(self, actor: Actor, work: Callable[[UnitOfWork], Message]) -> Result:
+        """One unit of work for `actor` around `work`: the commands' way, and the few entry points
+        that are no command yet (a whole form sheet from a modal, a file answering a form)."""
         try:
             with self.store.session() as session:
                 uow = UnitOfWork(session, self.reader(session, actor), self.clock(), None)
                 uow.dispatch = lambda inner: self._run(uow, inner)
-                reply = self._run(uow, command)
+                reply = work(uow)
             return Result(reply, uow.events)
         except Refusal as exc:
             return Result(Message(text=refusal_text(exc, self.language(actor.person_id), actor.platform),
