@@ -22,9 +22,8 @@ from bot.app import App, add_messenger, build_app, org_path
 from bot.durability import InboxKeeper
 from bot.http_limits import Limits, application, serve
 from bot.settings import Settings
-from core.forms import bots as form_bots
 from core.forms import handle_callback
-from core.forms.signing import SIGNATURE_HEADER
+from core.forms.automation import CALLBACK_PATH, SIGNATURE_HEADER
 from core.infra import scheduler as scheduling
 from core.infra.offloop import off_loop, off_loop_read
 
@@ -48,7 +47,7 @@ def web_app(app: App, limits: Limits | None = None) -> web.Application:
         return web.json_response(answer, status=status)
 
     server.router.add_get("/healthz", healthz)
-    server.router.add_post(form_bots.CALLBACK_PATH, forms_callback)
+    server.router.add_post(CALLBACK_PATH, forms_callback)
     return server
 
 

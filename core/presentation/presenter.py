@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from core.domain.clock import Clock
-from core.forms import notices as forms_notices
+from core.forms import request_cards as form_cards
 from core.presentation.i18n import gettext_for
 from core.presentation.messages import Message
 from core.presentation.render import Templates, headed
@@ -35,7 +35,7 @@ class Presenter:
         shown_history = history_view(session, task, reader) if history else None
         with page(session, [task]) as loaded:  # one query tells a request's card from a task's, and fills it
             if loaded.facts.get(task.id, Facts()).request:
-                return forms_notices.card(self, session, task, reader, headline=headline, history=shown_history)
+                return form_cards.card(self, session, task, reader, headline=headline, history=shown_history)
             text = self.render("card", reader, t=task_view(session, task, reader, self.clock()), headline="",
                                history=shown_history)
         buttons = card_buttons(task, reader)
