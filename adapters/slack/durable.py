@@ -10,6 +10,10 @@ ends (errors.guarded calls it). A request no listener took is marked at once.
 
 A request the store would not record (it refuses writes) is not handled: the
 person is told nothing was saved (an event gets a 503, so Slack sends it again).
+A record that waits for another writer's lock past RECORD_WITHIN_S lets the
+acknowledgement go first (Slack gives up after 3 s); the request is handled
+once its record lands, as a replay is. That window is the one place an
+acknowledged request is not yet stored.
 `SlackReplays.replay` hands an update a dead worker left back to bolt, in
 Socket Mode's shape (no signature to check: it was checked when it arrived),
 answered through its response_url like the first time.
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 REPLAYED = "inbox_entry"  # context key: a replayed request's inbox row (recorded already)
 LISTENING = "inbox_listening"  # context key: a listener took the request and will settle it
 NOT_RECORDED = ("url_verification", "ssl_check")  # Slack's own checks change nothing
+RECORD_WITHIN_S = 2.0  # past this (another writer holds the store) the ack goes first: Slack waits 3 s
+RECORD_TRIES = 60  # a record waits out another writer's lock this many times, half a second apart
 
 
 def key_of(body: dict) -> str:
@@ -47,8 +53,9 @@ def key_of(body: dict) -> str:
     return f"slack:body:{digest}"
 
 
-def record_requests(teamflow):
-    """The middleware: record, then let the listeners run inside the row's handling."""
+def record_requests(teamflow, bolt=lambda: None):
+    """The middleware: record, then let the listeners run inside the row's handling. `bolt()` is the
+    app, for a request acknowledged before its record landed (handled once it has)."""
     failing = {"now": False}
 
     async def record_request(body, context, next):
@@ -57,8 +64,13 @@ def record_requests(teamflow):
             return await next()
         entry_id = context.get(REPLAYED)
         if entry_id is None:
+            recording = asyncio.ensure_future(_record(box, body))
+            done, _ = await asyncio.wait({recording}, timeout=RECORD_WITHIN_S)
+            if not done and bolt() is not None:  # another writer holds the store: Slack's 3 s come first
+                _background(_handle_once_recorded(teamflow, bolt(), recording, body, context))
+                return BoltResponse(status=200, body="")
             try:
-                entry_id = await off_loop(box.record, "slack", key_of(body), json.dumps(body))
+                entry_id = await recording
             except SQLAlchemyError as exc:
                 if not failing["now"]:
                     log.error("slack: requests cannot be recorded, so they are not handled: %s", exc)
@@ -80,6 +92,40 @@ def record_requests(teamflow):
         return response
 
     return record_request
+
+
+async def _record(box, body: dict) -> int | None:
+    """Record a request, waiting out another writer's lock (a few tries) rather than failing on it."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            return await off_loop(box.record, "slack", key_of(body), json.dumps(body))
+        except SQLAlchemyError as exc:
+            if not inbox.contended(exc) or attempt == RECORD_TRIES - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def _handle_once_recorded(teamflow, bolt, recording: asyncio.Future, body: dict, context) -> None:
+    """A request acknowledged while its record waited for the store: handled once it is recorded
+    (as a replay is, answered on its response_url), or its sender told nothing was saved."""
+    try:
+        entry_id = await recording
+    except SQLAlchemyError as exc:
+        log.error("slack: a request acknowledged under a busy store could not be recorded: %s", exc)
+        await unsaved(teamflow, body, context)
+        return
+    if entry_id is not None:
+        await bolt.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode", context={REPLAYED: entry_id}))
+
+
+_tasks: set[asyncio.Task] = set()
+
+
+def _background(coroutine) -> None:
+    task = asyncio.create_task(coroutine)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 async def unsaved(teamflow, body: dict, context) -> BoltResponse:

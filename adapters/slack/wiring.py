@@ -50,7 +50,7 @@ def make_app(teamflow, slack: SlackMessenger, signing_secret: str, *, seen=None,
     app = AsyncApp(client=slack.client, signing_secret=signing_secret, name="teamflow")
     app.middleware(skip_retried_events(seen or MemorySeen()))
     app.middleware(resolve_members(teamflow, slack, profiles or Profiles()))
-    app.middleware(record_requests(teamflow))  # the inbox: recorded before any listener acknowledges
+    app.middleware(record_requests(teamflow, lambda: app))  # the inbox: recorded before any listener acknowledges
     register_listeners(app)
     errors.register(app)
     return app

@@ -54,6 +54,7 @@ class DurableUpdates:
         self._running: set[asyncio.Task] = set()
         self._told: set[int] = set()  # updates whose sender already heard that nothing could be saved
         self._store_failing = False
+        self._contended = False  # the last record failed only because another writer held the store
 
     # ----- recording -----------------------------------------------------------
 
@@ -65,6 +66,10 @@ class DurableUpdates:
             ids = await off_loop(self.inbox.record_many, "telegram", [(key(u.update_id), raw)
                                                                         for u, raw in zip(updates, raws)])
         except SQLAlchemyError as exc:
+            self._contended = inbox.contended(exc)
+            if self._contended:  # another writer held the store: Telegram sends it again soon
+                log.info("telegram: updates not recorded yet, the store is busy: %s", exc)
+                return None
             if not self._store_failing:
                 log.error("telegram: updates cannot be recorded, Telegram keeps them until they can: %s", exc)
             self._store_failing = True
@@ -78,6 +83,8 @@ class DurableUpdates:
         """Tell the people behind updates the store refused, once each, that nothing was saved
         (Telegram sends the updates again later; they are handled then). They are not handled now:
         a change that did get through would be made twice when the update comes back."""
+        if self._contended:  # only busy, not refusing: nothing to tell anyone
+            return
         for update in updates:
             source = update.callback_query or update.message
             user = getattr(source, "from_user", None)

@@ -89,6 +89,15 @@ def mark_in(session: Session, now: datetime) -> Mark | None:
     return mark
 
 
+def contended(exc: BaseException) -> bool:
+    """A write that failed only because another writer held the store (SQLite's lock, a
+    PostgreSQL lock timeout or serialization failure): worth trying again at once, not news
+    for the person."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(word in text for word in ("database is locked", "database table is locked", "lock timeout",
+                                         "could not serialize", "deadlock detected"))
+
+
 @dataclass(frozen=True)
 class Stale:
     """A recorded update no live worker holds: to be handled again."""
