@@ -78,7 +78,7 @@ def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fr
         rows = [r for r in rows if r["key"] not in taken]
     if rows:
         stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
-        session.execute(insert(Outbox), [{**r, **stamp} for r in rows])
+        session.execute(insert(Outbox.__table__), [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
     return len(rows)
 
 

@@ -85,6 +85,11 @@ def load_facts(session: Session, task_ids: Iterable[int]) -> dict[int, Facts]:
     return found
 
 
+def new_task_facts(created: TaskEvent) -> Facts:
+    """A task made just now, from its first event: no comments, files, links, nor a form; its watchers."""
+    return Facts(watchers=sorted(created.data.get("watchers", [])))
+
+
 def load_people(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
     """Persons by id: those the session already holds without a query, the others in one."""
     found, missing = {}, []
@@ -109,9 +114,11 @@ class Page:
 
 
 @contextmanager
-def page(session: Session, tasks: Sequence[Task], more_people: Iterable[int] = ()) -> Iterator[Page]:
-    """Load a page's facts (one query) and people (at most one more) for `task_view`."""
-    facts = load_facts(session, [t.id for t in tasks])
+def page(session: Session, tasks: Sequence[Task], more_people: Iterable[int] = (),
+         facts: dict[int, Facts] | None = None) -> Iterator[Page]:
+    """Load a page's facts (one query; none when the caller knows them) and people (at most one more)
+    for `task_view`."""
+    facts = load_facts(session, [t.id for t in tasks]) if facts is None else facts
     wanted = [i for t in tasks for i in (t.creator_id, t.assignee_id)]
     wanted += [w for f in facts.values() for w in f.watchers] + list(more_people)
     loaded = Page(facts, load_people(session, wanted))

@@ -51,7 +51,7 @@ def reschedule(session: Session, task: Task, now: datetime, *, new: bool = False
     rows = [{"task_id": task.id, "person_id": person_id, "kind": kind, "due_at": to_db(when), "status": "pending"}
             for kind, when in plan(task, now, org_policy.load(session))]
     if rows:
-        session.execute(insert(Reminder), rows)
+        session.execute(insert(Reminder.__table__), rows)  # plain rows: no ORM bulk path
 
 
 def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminder]:
