@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from core.domain.models import Setting
@@ -53,8 +54,9 @@ def duration(text: str) -> timedelta | None:
 
 def load(session: Session) -> Policy:
     """The policy in force (the default when the org file says nothing)."""
-    row = session.get(Setting, KEY)
-    return Policy.from_json(row.value) if row else Policy()
+    # The value alone (no object to load and track): every task with a deadline asks.
+    value = session.execute(select(Setting.value).where(Setting.key == KEY)).scalar()
+    return Policy.from_json(value) if value is not None else Policy()
 
 
 def save(session: Session, policy: Policy) -> None:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from core.domain.clock import from_db, to_db
 from core.domain.models import Outbox, Person
+from core.infra.store import flush_pending
 from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fr
         rows = [r for r in rows if r["key"] not in taken]
     if rows:
         stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
+        flush_pending(session)
         session.execute(insert(Outbox.__table__), [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
     return len(rows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
 from core.domain.errors import BadInput, UnknownPerson
@@ -54,8 +55,9 @@ def resolve_mentions(session: Session, handles: list[str]) -> list[Person]:
     if not handles:
         return []
     keys = [h.lower().rstrip(".-") for h in handles]
-    found = {p.handle: p for p in session.exec(
-        select(Person).where(col(Person.handle).in_(set(keys)), Person.active == True))}  # noqa: E712
+    # One bound parameter per handle (not an expanding IN, whose SQL is rewritten at each run).
+    found = {p.handle: p for p in session.exec(select(Person).where(
+        col(Person.handle).in_([literal(k) for k in sorted(set(keys))]), Person.active == True))}  # noqa: E712
     for handle, key in zip(handles, keys):
         if key not in found:
             raise BadInput(UNKNOWN_MENTION, handle=handle[:64])
