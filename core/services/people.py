@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import literal
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from core.domain.errors import BadInput, UnknownPerson
@@ -50,14 +50,17 @@ def resolve_mention(session: Session, handle: str) -> Person:
     return person
 
 
+# Built once: every /task with a mention runs it (a statement built per call costs as much as the query).
+_ACTIVE_BY_HANDLES = select(Person).where(col(Person.handle).in_(bindparam("handles", expanding=True)),
+                                          Person.active == True)  # noqa: E712
+
+
 def resolve_mentions(session: Session, handles: list[str]) -> list[Person]:
     """Many @handles -> Persons in their order, in one query; a refusal names the first unknown one."""
     if not handles:
         return []
     keys = [h.lower().rstrip(".-") for h in handles]
-    # One bound parameter per handle (not an expanding IN, whose SQL is rewritten at each run).
-    found = {p.handle: p for p in session.exec(select(Person).where(
-        col(Person.handle).in_([literal(k) for k in sorted(set(keys))]), Person.active == True))}  # noqa: E712
+    found = {p.handle: p for p in session.scalars(_ACTIVE_BY_HANDLES, {"handles": sorted(set(keys))})}
     for handle, key in zip(handles, keys):
         if key not in found:
             raise BadInput(UNKNOWN_MENTION, handle=handle[:64])

@@ -18,6 +18,9 @@ from core.infra.outbox import enqueue_many, notice
 from core.infra.store import flush_pending
 
 
+_INSERT = insert(Reminder.__table__)
+
+
 def cancel_pending(session: Session, task_id: int) -> None:
     """Cancel every ping not yet sent for a task (one UPDATE)."""
     session.execute(update(Reminder).where(Reminder.task_id == task_id, Reminder.status == "pending")
@@ -53,7 +56,7 @@ def reschedule(session: Session, task: Task, now: datetime, *, new: bool = False
             for kind, when in plan(task, now, org_policy.load(session))]
     if rows:
         flush_pending(session)
-        session.execute(insert(Reminder.__table__), rows)  # plain rows: no ORM bulk path
+        session.execute(_INSERT, rows)  # plain rows: no ORM bulk path
 
 
 def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminder]:

@@ -180,7 +180,7 @@ def create_task(
     flush_pending(session)  # what the caller added first (none on /task) goes in before the task names it
     task = _inserted(session, Task, row)
     if watchers:
-        session.execute(insert(TaskWatcher.__table__), [{"task_id": task.id, "person_id": w} for w in watchers])
+        session.execute(_INSERT_WATCHERS, [{"task_id": task.id, "person_id": w} for w in watchers])
     data = {"title": title, "assignee_id": assignee_id, "due_at": due_at.isoformat() if due_at else None,
             "watchers": watchers}
     event = _inserted(session, TaskEvent, {"task_id": task.id, "actor_id": actor.id, "kind": "created", "data": data,
@@ -191,10 +191,13 @@ def create_task(
     return Outcome(task, [event])
 
 
+_INSERT_RETURNING_ID = {model: insert(model.__table__).returning(model.__table__.c.id) for model in (Task, TaskEvent)}
+_INSERT_WATCHERS = insert(TaskWatcher.__table__)
+
+
 def _inserted(session: Session, model, row: dict):
     """One row inserted with a plain INSERT … RETURNING id, held by the session as if loaded."""
-    table = model.__table__
-    made = model(id=session.execute(insert(table).returning(table.c.id), row).scalar_one(), **row)
+    made = model(id=session.execute(_INSERT_RETURNING_ID[model], row).scalar_one(), **row)
     make_transient_to_detached(made)
     session.add(made)
     return made
