@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from core.domain.errors import BadInput, UnknownPerson
@@ -28,9 +29,14 @@ class Defaults:
     language: str = "en"
 
 
+_BY_ID = select(Person).where(Person.id == bindparam("id"))  # built once: every command's actor
+
+
 def get_active(session: Session, person_id: int) -> Person:
-    """The acting person, who must still be a member."""
-    person = session.get(Person, person_id)
+    """The acting person, who must still be a member (held by the session, else one query)."""
+    person = session.identity_map.get(identity_key(Person, person_id))
+    if person is None:
+        person = session.scalars(_BY_ID, {"id": person_id}).first()
     if person is None or not person.active:
         raise UnknownPerson(NOT_A_MEMBER)
     return person
