@@ -49,7 +49,8 @@ _UNITS_RU = {
     **dict.fromkeys(("месяц", "месяца", "месяцев"), "months"),
 }
 _UNITS = {**_UNITS_EN, **_UNITS_RU}
-_ONE = {"minute", "hour", "day", "week", "month", "минуту", "час", "день", "неделю", "месяц"}  # "in an hour", "через час"
+# The units said without a number ("in an hour", "через час").
+_ONE = {"minute", "hour", "day", "week", "month", "минуту", "час", "день", "неделю", "месяц"}
 
 
 _LATIN, _CYRILLIC = re.compile(r"[a-z]", re.IGNORECASE), re.compile(r"[а-яё]", re.IGNORECASE)
@@ -98,8 +99,12 @@ def _relative(match: re.Match[str], local_now: datetime) -> datetime | None:
     return local_now + timedelta(**{unit: count})
 
 
-def _clock(match: re.Match[str], day: bool) -> tuple[int, int] | None:
-    """(hour, minute) of the clock part, or None when it is none or not plainly a time."""
+class _NotCommon(Exception):
+    """The text has the shape of a common form, but is one dateparser should read."""
+
+
+def _clock(match: re.Match[str], has_day: bool) -> tuple[int, int] | None:
+    """(hour, minute) of the clock part, None without one; `_NotCommon` when it is not plainly a time."""
     if match.group("hour") is None:
         return None
     hour, minute, half = int(match.group("hour")), int(match.group("minute") or 0), (match.group("half") or "").lower()
@@ -111,34 +116,30 @@ def _clock(match: re.Match[str], day: bool) -> tuple[int, int] | None:
         hour = hour % 12 + (12 if half == "pm" else 0)
     if hour > 23 or minute > 59:
         raise _NotCommon
-    if match.group("sep") == "." and (hour <= 12 and minute <= 12 or day):
+    if match.group("sep") == "." and (hour <= 12 and minute <= 12 or has_day):
         # "5.12": a time to dateparser, the 5th of December to many people; "tomorrow 15.30":
         # dateparser drops the time (and keeps now's): both are dateparser's to answer
         raise _NotCommon
     return hour, minute
 
 
-class _NotCommon(Exception):
-    """The text matched the shape, but is one dateparser should read."""
-
-
 def _absolute(match: re.Match[str], local_now: datetime) -> datetime | None:
+    month = match.group("month") or match.group("month2")
     try:
-        clock = _clock(match, bool(match.group("day") or match.group("weekday") or match.group("month")
-                                   or match.group("month2")))
+        clock = _clock(match, bool(match.group("day") or match.group("weekday") or month))
     except _NotCommon:
         return None
     today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     if match.group("day"):
-        day = today + timedelta(days=_DAYS[match.group("day").lower()])
+        ahead = timedelta(days=_DAYS[match.group("day").lower()])
         if clock is None:
-            return local_now + timedelta(days=_DAYS[match.group("day").lower()])  # dateparser keeps now's time
+            return local_now + ahead  # "tomorrow" alone: dateparser keeps now's time of day
+        day = today + ahead
     elif match.group("weekday"):
-        ahead = (_WEEKDAYS[match.group("weekday").lower()] - today.weekday()) % 7 or 7  # never today
-        day = today + timedelta(days=ahead)
-    elif match.group("month") or match.group("month2"):
-        day = _next_date(int(match.group("date") or match.group("date2")),
-                         _MONTHS[(match.group("month") or match.group("month2")).lower()], clock, local_now)
+        # never today: "friday" said on a Friday is next week's, as dateparser reads it
+        day = today + timedelta(days=(_WEEKDAYS[match.group("weekday").lower()] - today.weekday()) % 7 or 7)
+    elif month:
+        day = _next_date(int(match.group("date") or match.group("date2")), _MONTHS[month.lower()], clock, local_now)
         if day is None:
             return None
     else:

@@ -121,8 +121,8 @@ def record(session: Session, task: Task, actor: Person, kind: str, now: datetime
     session.flush()
     told = {task.creator_id, task.assignee_id, *watcher_ids(session, task.id)}
     # Every key names the event just written, so none can exist: no lookups, one INSERT.
-    enqueue_many(session, _event_notices(task.id, event.id, told - {actor.id}) + card_notices(session, task.id, event.id),
-                 now=now, fresh=True)
+    notices = _event_notices(task.id, event.id, told - {actor.id}) + card_notices(session, task.id, event.id)
+    enqueue_many(session, notices, now=now, fresh=True)
     return event
 
 
