@@ -67,6 +67,9 @@ def notice(*, key: str, template: str, recipient_id: int | None = None, platform
             "chat_id": chat_id, "task_id": task_id, "context": context or {}}
 
 
+_INSERT = insert(Outbox.__table__)
+
+
 def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fresh: bool = False) -> int:
     """Add many notices (built with `notice`) in one INSERT; those whose key exists are left out.
 
@@ -80,7 +83,7 @@ def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fr
     if rows:
         stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
         flush_pending(session)
-        session.execute(insert(Outbox.__table__), [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
+        session.execute(_INSERT, [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
     return len(rows)
 
 
