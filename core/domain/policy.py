@@ -58,8 +58,6 @@ _VALUE = select(Setting.__table__.c.value).where(Setting.__table__.c.key == KEY)
 def load(session: Session) -> Policy:
     """The policy in force (the default when the org file says nothing)."""
     # The value alone, a plain row (no object to load and track): every task with a deadline asks.
-    if session.autoflush:
-        session.flush()  # as the ORM read it replaces did: a policy just saved is the one read
     value = session.execute(_VALUE).scalar()
     return Policy.from_json(value) if value is not None else Policy()
 

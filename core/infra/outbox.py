@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from core.domain.clock import from_db, to_db
 from core.domain.models import Outbox, Person
-from core.infra.store import flush_pending
 from core.presentation.messages import Message
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,6 @@ def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fr
         rows = [r for r in rows if r["key"] not in taken]
     if rows:
         stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
-        flush_pending(session)
         session.execute(_INSERT, [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
     return len(rows)
 

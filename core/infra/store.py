@@ -91,13 +91,6 @@ def exclusive(connection: Connection, key: int) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def flush_pending(session: Session) -> None:
-    """Write what the session holds unwritten, as an ORM statement would before running (unless
-    autoflush is off): a plain INSERT that follows may name those rows."""
-    if session.autoflush:
-        session.flush()
-
-
 def create_all(engine: Engine) -> None:
     """Create every table directly (tests); production uses `teamflow db upgrade`."""
     SQLModel.metadata.create_all(engine)

@@ -15,7 +15,6 @@ from core.domain.clock import from_db, to_db
 from core.domain.models import CLOSED_STATUSES, Reminder, Task
 from core.domain.policy import Policy
 from core.infra.outbox import enqueue_many, notice
-from core.infra.store import flush_pending
 
 
 _INSERT = insert(Reminder.__table__)
@@ -55,7 +54,6 @@ def reschedule(session: Session, task: Task, now: datetime, *, new: bool = False
     rows = [{"task_id": task.id, "person_id": person_id, "kind": kind, "due_at": to_db(when), "status": "pending"}
             for kind, when in plan(task, now, org_policy.load(session))]
     if rows:
-        flush_pending(session)
         session.execute(_INSERT, rows)  # plain rows: no ORM bulk path
 
 

@@ -22,7 +22,6 @@ from core.domain.models import (
     TaskLink, TaskStatus, TaskWatcher,
 )
 from core.infra.outbox import enqueue_many, notice
-from core.infra.store import flush_pending
 from core.services.people import get_active, manager_chain
 
 TITLE_MAX = 200
@@ -177,7 +176,7 @@ def create_task(
            "column": column.value, "created_at": at, "updated_at": at, "closed_at": None}
     # The rows of a new task go in as plain INSERTs (no unit-of-work flushes): the task, its watchers,
     # its history's first event, its notices, its pings; the objects are then what the session holds.
-    flush_pending(session)  # what the caller added first (none on /task) goes in before the task names it
+    # (The session still writes what the caller added first: it autoflushes before a Core statement too.)
     task = _inserted(session, Task, row)
     if watchers:
         session.execute(_INSERT_WATCHERS, [{"task_id": task.id, "person_id": w} for w in watchers])
