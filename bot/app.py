@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Sequence
 
@@ -12,6 +13,7 @@ from core.config.org import Org, load_org, sync_org
 from core.domain.clock import Clock, system_clock
 from core.forms import Forms, load_forms
 from core.infra.delivery import Delivery
+from core.infra.inbox import Inbox
 from core.infra.outbox import Messenger
 from core.infra.store import Store
 from core.presentation.notices import NoticeRenderer
@@ -38,6 +40,7 @@ class App:
     org: Org | None = None
     messengers: list[Messenger] = field(default_factory=list)
     forms: Forms | None = None
+    inbox: Inbox | None = None
 
 
 def org_path(settings: Settings, *, demo: bool) -> Path | None:
@@ -65,7 +68,8 @@ def build_app(
     forms = load_forms(extra_dir=settings.forms_dir, roles=roles, people={p.handle for p in org.people} if org else None)
     chat = Chat(store, templates, defaults, clock, forms=forms, platforms=Platforms())
     delivery = Delivery(store, NoticeRenderer(templates, defaults, clock), [], clock)
-    app = App(settings, store, defaults, templates, chat, delivery, clock, org, [], forms)
+    inbox = Inbox(store, clock, lease=timedelta(seconds=settings.inbox_lease))
+    app = App(settings, store, defaults, templates, chat, delivery, clock, org, [], forms, inbox)
     for messenger in messengers:
         add_messenger(app, messenger)
     return app

@@ -104,8 +104,7 @@ def cmd_webhooks_replay(args) -> int:
 
 def cmd_forms_check(args) -> int:
     """Every problem of the form files; roles and people are checked against the org file when there is one."""
-    from core.forms.check import check_forms
-    from core.forms.loader import BUILTIN_DIR
+    from core.forms.catalog import BUILTIN_DIR, check_forms
     from core.config.org import OrgError, load_org
 
     settings = load_settings()

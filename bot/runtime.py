@@ -19,11 +19,11 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.app import App, add_messenger, build_app, org_path
+from bot.durability import InboxKeeper
 from bot.http_limits import Limits, application, serve
 from bot.settings import Settings
-from core.forms import bots as form_bots
 from core.forms import handle_callback
-from core.forms.signing import SIGNATURE_HEADER
+from core.forms.automation import CALLBACK_PATH, SIGNATURE_HEADER
 from core.infra import scheduler as scheduling
 from core.infra.offloop import off_loop, off_loop_read
 
@@ -47,7 +47,7 @@ def web_app(app: App, limits: Limits | None = None) -> web.Application:
         return web.json_response(answer, status=status)
 
     server.router.add_get("/healthz", healthz)
-    server.router.add_post(form_bots.CALLBACK_PATH, forms_callback)
+    server.router.add_post(CALLBACK_PATH, forms_callback)
     return server
 
 
@@ -57,11 +57,14 @@ def database_answers(store) -> None:
         session.exec(select(1)).one()
 
 
-def register_webhook(server: web.Application, dp, bot, secret: str, *, background: bool = True) -> None:
-    """`POST /telegram/webhook`: 401 without the right secret token, 400 for a body that is no Update."""
+def register_webhook(server: web.Application, dp, bot, secret: str, *, background: bool = True,
+                     durable=None) -> None:
+    """`POST /telegram/webhook`: 401 without the right secret token, 400 for a body that is no Update;
+    with `durable` (adapters/telegram/durable.py) each update is recorded in the inbox before its 200."""
     from adapters.telegram.webhook import CheckedRequestHandler
 
-    handler = CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=background)
+    handler = CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=background,
+                                    durable=durable)
     handler.register(server, path=WEBHOOK_PATH)
 
 
@@ -70,18 +73,24 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
     app = build_app(settings, org_file=org_path(settings, demo=False))
     server = web_app(app)
     stop = stop or asyncio.Event()
+    keeper = InboxKeeper(app.inbox, {})
     async with contextlib.AsyncExitStack() as stack:
         shared = await _shared(settings, stack)
         # Telegram first: someone reachable on both platforms gets notices there.
-        poll = await _start_telegram(settings, app, server, stack, shared) if settings.telegram_bot_token else None
+        poll = (await _start_telegram(settings, app, server, stack, shared, keeper)
+                if settings.telegram_bot_token else None)
         if settings.slack_bot_token:
-            await _start_slack(settings, app, server, stack, shared)
+            await _start_slack(settings, app, server, stack, shared, keeper)
         runner = await serve(server, settings.http_host, settings.http_port, Limits.of(settings))
         stack.push_async_callback(runner.cleanup)
         # After the scheduler stops and before the bots' sessions close: calls in flight may finish.
         stack.push_async_callback(app.delivery.close)
         scheduler = scheduling.start(app)
         stack.callback(scheduler.shutdown, wait=False)
+        # The keeper stops first (LIFO): what is in hand finishes, the rest goes to the other workers.
+        keeping = asyncio.Event()
+        kept = asyncio.create_task(keeper.run(keeping))
+        stack.push_async_callback(_stop_keeper, keeper, keeping, kept)
         log.warning("teamflow: %s; web server on %s:%s", ", ".join(_modes(settings)), settings.http_host,
                     settings.http_port)
         await (poll(stop) if poll else stop.wait())
@@ -103,9 +112,17 @@ async def _shared(settings: Settings, stack: contextlib.AsyncExitStack) -> dict:
     return {"limiter": RedisRateLimiter(redis), "seen": RedisSeen(redis), "storage": RedisStorage(redis=redis)}
 
 
+async def _stop_keeper(keeper: InboxKeeper, keeping: asyncio.Event, kept: asyncio.Task) -> None:
+    keeping.set()
+    await kept
+    await keeper.close()
+
+
 async def _start_telegram(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack,
-                          shared: dict):
-    """Connect Telegram; in webhook mode register it, else return the long-polling loop to run."""
+                          shared: dict, keeper: InboxKeeper):
+    """Connect Telegram; in webhook mode register it, else return the long-polling loop to run.
+    Either way every update goes through the inbox (adapters/telegram/durable.py)."""
+    from adapters.telegram.durable import DurableUpdates
     from adapters.telegram.wiring import connect, make_bot, publish_commands
 
     bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
@@ -113,19 +130,23 @@ async def _start_telegram(settings: Settings, app: App, server: web.Application,
     dp, telegram = await connect(app, bot, **shared)
     add_messenger(app, telegram)
     await publish_commands(bot)
+    durable = DurableUpdates(dp, bot, app.inbox)
+    keeper.replayers["telegram"] = durable.replay
+    keeper.settlers.append(durable.settle)
     if settings.telegram_mode == "webhook":
         secret = settings.telegram_webhook_secret.get_secret_value()
-        register_webhook(server, dp, bot, secret)
+        register_webhook(server, dp, bot, secret, durable=durable)
         await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret,
                               allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
         return None
     await bot.delete_webhook(drop_pending_updates=False)
-    return lambda stop: _poll_until(dp, bot, stop)
+    return lambda stop: durable.poll(stop, allowed_updates=dp.resolve_used_update_types())
 
 
 async def _start_slack(settings: Settings, app: App, server: web.Application, stack: contextlib.AsyncExitStack,
-                       shared: dict) -> None:
+                       shared: dict, keeper: InboxKeeper) -> None:
     """Connect Slack: Socket Mode when SLACK_APP_TOKEN is set, else `POST /slack/events` on our server."""
+    from adapters.slack.durable import SlackReplays
     from adapters.slack.modes import register_events, start_socket_mode
     from adapters.slack.wiring import connect
 
@@ -133,6 +154,9 @@ async def _start_slack(settings: Settings, app: App, server: web.Application, st
     bolt, slack = await connect(app, settings.slack_bot_token.get_secret_value(), secret,
                                 api_url=settings.slack_api_url, limiter=shared.get("limiter"), seen=shared.get("seen"))
     add_messenger(app, slack)
+    replays = SlackReplays(bolt)
+    keeper.replayers["slack"] = replays.replay
+    keeper.settlers.append(replays.settle)
     if settings.slack_app_token:
         handler = await start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
         stack.push_async_callback(handler.close_async)
@@ -145,15 +169,3 @@ def _modes(settings: Settings) -> list[str]:
     if settings.slack_bot_token:
         found.append("slack in " + ("socket mode" if settings.slack_app_token else "HTTP mode"))
     return found
-
-
-async def _poll_until(dp, bot, stop: asyncio.Event) -> None:
-    """Long-poll until asked to stop (or until polling itself ends)."""
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False,
-                                                   allowed_updates=dp.resolve_used_update_types()))
-    waiter = asyncio.create_task(stop.wait())
-    await asyncio.wait({polling, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not polling.done():
-        await dp.stop_polling()
-        await polling
-    waiter.cancel()

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(500, alias="HTTP_MAX_CONNECTIONS", ge=1, le=100_000)
     http_max_body_bytes: int = Field(1024 * 1024, alias="HTTP_MAX_BODY_BYTES", ge=1024, le=100 * 1024 * 1024)
     redis_url: Optional[str] = Field(None, alias="REDIS_URL")
+    # How long a recorded update may go without its worker's heartbeat before another worker
+    # handles it again (core/infra/inbox.py): about the time a killed worker's updates wait.
+    inbox_lease: float = Field(15.0, alias="INBOX_LEASE", gt=0.5, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -44,7 +44,7 @@ from sqlmodel import select
 
 from adapters.console.session import ConsoleSession
 from core.domain.models import FormDraft, Person
-from core.forms import bots
+from core.forms import automation
 from core.infra import scheduler
 from core.infra.outbox import DeliveryError
 from core.services import commands
@@ -286,7 +286,7 @@ class ConsoleDriver(Driver):
     def tick(self, *, minutes: float = 0, hours: float = 0, days: float = 0) -> Screens:
         self.clock.advance(minutes=minutes, hours=hours, days=days)
         scheduler.tick(self.app)
-        asyncio.run(bots.run_due(self.app.store, self.clock()))
+        asyncio.run(automation.run_due(self.app.store, self.clock()))
         asyncio.run(self.app.delivery.drain())
         return {handle: normalise("\n".join(m.text for m in self.messenger.take(handle)))
                 for handle in list(self.messenger.inbox)}
@@ -382,7 +382,7 @@ class TelegramDriver(LoopDriver):
         self.clock.advance(minutes=minutes, hours=hours, days=days)
         start = len(self.fake.calls)
         scheduler.tick(self.app)
-        self._run(bots.run_due(self.app.store, self.clock()))
+        self._run(automation.run_due(self.app.store, self.clock()))
         self._run(self.harness.deliver())
         return self._screens(None, start)
 
@@ -571,7 +571,7 @@ class SlackDriver(LoopDriver):
 
         async def due_work():
             scheduler.tick(self.app)
-            await bots.run_due(self.app.store, self.clock())
+            await automation.run_due(self.app.store, self.clock())
         return self._turn(None, due_work())
 
     def buttons(self, who: str) -> list[str]:
@@ -625,7 +625,7 @@ class SlackDriver(LoopDriver):
             return answer.name
         kind, text = element["type"], str(answer).strip()
         if kind == "datepicker":
-            from core.forms.dates import read_date
+            from core.forms.readers import read_date
             return read_date(text, now=self.clock(), tz="Europe/Moscow").isoformat()
         if kind == "radio_buttons":  # yes / no
             from core.forms.readers import read_yes_no

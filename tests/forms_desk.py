@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from core import forms
 from core.domain.models import Outbox, Person, RequestStep, StepDecision, Task
-from core.forms import deadlines
+from core.forms import automation
 from core.presentation.notices import NoticeRenderer
 from core.presentation.views import Reader
 
@@ -76,7 +76,7 @@ class Desk:
 
     def tick(self, **delta) -> int:
         self.clock.advance(**delta)
-        return deadlines.tick(self.store, self.clock())
+        return automation.tick(self.store, self.clock())
 
     def notices(self, who: str, template: str | None = None) -> list[Outbox]:
         with self.store.session() as session:

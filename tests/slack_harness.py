@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.slack import durable
 from adapters.slack.modes import EVENTS_PATH, register_events
 from adapters.slack.wiring import connect
 from bot.app import DEMO_ORG, add_messenger
@@ -81,6 +82,7 @@ class SlackHarness:
         for _ in range(int(timeout / 0.01)):
             pending = [t for t in asyncio.all_tasks() if not t.done()
                        and LISTENER_TASK in getattr(t.get_coro(), "__qualname__", "")]
+            pending += [t for t in durable._tasks if not t.done()]  # requests acked before their record
             if not pending:
                 return
             await asyncio.wait(pending, timeout=0.01)

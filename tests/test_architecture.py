@@ -98,3 +98,14 @@ def test_the_domain_imports_nothing_else_of_teamflow():
         for path in (ROOT / "core" / "domain").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_forms_package_is_a_handful_of_readable_modules():
+    """core/forms: a few cohesive modules, none past the ~400-line rule, none named like another of core/'s."""
+    forms = {path.name: len(path.read_text(encoding="utf-8").splitlines())
+             for path in (ROOT / "core" / "forms").glob("*.py") if path.name != "__init__.py"}
+    elsewhere = {path.name for path in (ROOT / "core").rglob("*.py")
+                 if "forms" not in path.relative_to(ROOT / "core").parts[:1]}
+    assert len(forms) <= 10
+    assert {name: lines for name, lines in forms.items() if lines > 400} == {}
+    assert sorted(set(forms) & elsewhere) == []

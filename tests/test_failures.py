@@ -70,6 +70,7 @@ def test_the_apology_needs_no_store(app, monkeypatch):
     def gone(*_a, **_kw):
         raise OSError("database is gone")
     monkeypatch.setattr(app.store, "session", gone)
+    monkeypatch.setattr(app.store, "read", gone)
     assert SORRY_EN in app.chat.trouble(1, "en").text.lower()
     assert SORRY_RU in app.chat.trouble(telegram_id=5, language="ru").text.lower()
 

@@ -86,8 +86,8 @@ def test_the_draft_is_locked_once_the_ceo_signs(desk):
         values = forms.check_submission(ctx, form, CONTRACT)
         stage = form.index("sign")
         with pytest.raises(Forbidden):
-            forms.submission.merge(ctx, form, values, {"draft": {"file_id": "new"}}, stage=stage)
-        assert forms.submission.merge(ctx, form, values, {"subject": "Supply"}, stage=stage)["subject"] == "Supply"
+            forms.values.merge(ctx, form, values, {"draft": {"file_id": "new"}}, stage=stage)
+        assert forms.values.merge(ctx, form, values, {"subject": "Supply"}, stage=stage)["subject"] == "Supply"
 
 
 def test_other_documents_need_their_kind_and_letters_hide_the_amount(desk):

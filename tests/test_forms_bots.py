@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer
 
 from core import forms
 from core.domain.errors import BadInput
-from core.forms import bots
-from core.forms.signing import SIGNATURE_HEADER, sign, verify
+from core.forms import automation
+from core.forms.automation import SIGNATURE_HEADER, sign, verify
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 
@@ -105,7 +105,7 @@ def desk(sqlite_store, clock, service, tmp_path, monkeypatch):
 
 async def call(desk: Desk, **delta) -> int:
     desk.clock.advance(**delta)
-    return await bots.run_due(desk.store, desk.clock())
+    return await automation.run_due(desk.store, desk.clock())
 
 
 async def test_the_bot_approves_and_fills_a_field_and_the_route_goes_on(desk, service):

@@ -13,8 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.runtime import web_app
-from core.forms.bots import CALLBACK_PATH
-from core.forms.signing import SIGNATURE_HEADER, sign, verify
+from core.forms.automation import CALLBACK_PATH, SIGNATURE_HEADER, sign, verify
 from core.infra import scheduler as scheduling
 from tests.forms_desk import Desk
 from tests.test_forms_bots import SECRET, on_loopback, supplier_desk

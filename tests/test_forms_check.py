@@ -8,7 +8,7 @@ import pytest
 from bot.cli import main
 from core.config.org import load_org
 from core.forms import check_forms, load_forms
-from core.forms.loader import BUILTIN_DIR
+from core.forms.catalog import BUILTIN_DIR
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo" / "org.yaml"
 

@@ -15,7 +15,7 @@ from core.config.org import load_org, sync_org
 from core.domain.errors import Refusal
 from core.domain.models import Person
 from core.forms import Context, check_value, read_value, show
-from core.forms.display import shown_fields
+from core.forms.request_cards import shown_fields
 from core.forms.schema import Field, Label, Option
 from core.forms.values import READERS
 from core.infra.store import Store, create_all

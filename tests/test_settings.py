@@ -24,6 +24,8 @@ PRODUCT_VARIABLES = [
 ]
 # Beyond PRODUCT.md's table: the web server's limits, documented in the README and .env.example.
 SERVER_LIMITS = ["HTTP_HEADER_TIMEOUT", "HTTP_BODY_TIMEOUT", "HTTP_MAX_CONNECTIONS", "HTTP_MAX_BODY_BYTES"]
+# Beyond it too: how durable handling is tuned (README "Settings").
+DURABILITY = ["INBOX_LEASE"]
 
 
 def product_variables() -> list[str]:
@@ -57,7 +59,7 @@ def test_product_table_lists_the_17_variables():
 
 
 def test_every_product_variable_is_a_settings_field():
-    assert sorted(product_variables() + SERVER_LIMITS) == ALIASES
+    assert sorted(product_variables() + SERVER_LIMITS + DURABILITY) == ALIASES
 
 
 def test_defaults_match_product_md():
@@ -119,6 +121,7 @@ GOOD_VALUES = [
     ("HTTP_BODY_TIMEOUT", "30", "http_body_timeout", 30.0),
     ("HTTP_MAX_CONNECTIONS", "64", "http_max_connections", 64),
     ("HTTP_MAX_BODY_BYTES", "65536", "http_max_body_bytes", 65536),
+    ("INBOX_LEASE", "5", "inbox_lease", 5.0),
 ]
 
 
@@ -205,6 +208,7 @@ BAD_VALUES = [
     ("REDIS_URL", "http://x", "must be a redis:// URL"),
     ("HTTP_HEADER_TIMEOUT", "0", "greater than 0"),
     ("HTTP_MAX_CONNECTIONS", "0", "greater than or equal to 1"),
+    ("INBOX_LEASE", "0", "greater than 0.5"),
 ]
 
 

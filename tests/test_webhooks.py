@@ -21,7 +21,7 @@ from bot.cli import main
 from core import forms
 from core.config.org import load_org, parse_org, sync_org
 from core.domain.models import Outbox, Person, TaskEvent, Webhook, WebhookFailure
-from core.forms.signing import SIGNATURE_HEADER, verify
+from core.forms.automation import SIGNATURE_HEADER, verify
 from core.infra import webhook_admin, webhooks
 from core.infra import scheduler as scheduling
 from core.infra.store import Store

@@ -10,8 +10,7 @@ from core.config.org import parse_org
 from core.domain import workdays
 from core.domain.models import RequestStep
 from core.domain.workdays import Calendar
-from core.forms.schema import Deadline
-from core.forms.timing import due_after
+from core.forms.schema import Deadline, due_after
 from tests.conftest import make_app
 from tests.forms_desk import Desk
 

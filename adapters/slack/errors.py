@@ -17,6 +17,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack import durable
 from adapters.slack.blocks import escape
 from adapters.slack.replies import tell
 from core.infra.offloop import off_loop
@@ -35,6 +36,7 @@ def guarded(listener):
     async def run(ack, body, context, respond, command, action, view, event) -> None:
         given = {"ack": ack, "body": body, "context": context, "respond": respond, "command": command,
                  "action": action, "view": view, "event": event}
+        durable.listening(context)
         try:
             await listener(**{name: given[name] for name in wanted})
         except Exception as error:  # noqa: BLE001 - one request must never take the others down
@@ -42,8 +44,9 @@ def guarded(listener):
             if ack.response is None:  # not acknowledged yet: the apology rides on the ack where it can
                 await (ack(response_type="ephemeral", text=escape(message.text)) if "command" in body else ack())
                 if "command" in body:
-                    return
+                    return await durable.settle(context)
             await _tell(context, body, message, respond)
+        await durable.settle(context)  # handled, whatever it did (a failure is not tried again)
 
     del run.__wrapped__  # bolt reads the parameters of `run`, not of the listener
     return run

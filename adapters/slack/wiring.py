@@ -9,6 +9,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import errors
+from adapters.slack.durable import record_requests
 from adapters.slack.listeners import register_listeners
 from adapters.slack.members import Profiles
 from adapters.slack.messenger import SlackMessenger
@@ -49,6 +50,7 @@ def make_app(teamflow, slack: SlackMessenger, signing_secret: str, *, seen=None,
     app = AsyncApp(client=slack.client, signing_secret=signing_secret, name="teamflow")
     app.middleware(skip_retried_events(seen or MemorySeen()))
     app.middleware(resolve_members(teamflow, slack, profiles or Profiles()))
+    app.middleware(record_requests(teamflow, lambda: app))  # the inbox: recorded before any listener acknowledges
     register_listeners(app)
     errors.register(app)
     return app

@@ -32,6 +32,8 @@ class DedupeUpdates(BaseMiddleware):
         self.seen = seen  # core.infra.dedupe.MemorySeen, or RedisSeen shared by several workers
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        if data.get("recorded"):  # the inbox recorded it once and dropped any redelivery (durable.py)
+            return await handler(event, data)
         if not await self.seen.first_time(f"telegram:{event.update_id}"):
             return None
         return await handler(event, data)

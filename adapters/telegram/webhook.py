@@ -52,7 +52,12 @@ def read_update(body: bytes, bot: Bot) -> Update | str:
 
 
 class CheckedRequestHandler(SimpleRequestHandler):
-    """401 without the right secret token, 400 for a body that is not an Update, else aiogram."""
+    """401 without the right secret token, 400 for a body that is not an Update, else recorded in
+    the inbox and handled (adapters/telegram/durable.py), or aiogram's own handling without one."""
+
+    def __init__(self, *args, durable=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.durable = durable
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         return same_secret(telegram_secret_token, self.secret_token)
@@ -64,12 +69,25 @@ class CheckedRequestHandler(SimpleRequestHandler):
         update = read_update(await request.read(), bot)
         if isinstance(update, str):
             return refuse(400, update)
+        if self.durable is not None:
+            return await self._recorded(update)
         if not self.handle_in_background:
             result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
             return web.Response(body=self._build_response_writer(bot=bot, result=result))
         task = asyncio.create_task(self._feed(bot, update))
         self._background_feed_update_tasks.add(task)
         task.add_done_callback(self._background_feed_update_tasks.discard)
+        return web.json_response({})
+
+    async def _recorded(self, update: Update) -> web.Response:
+        """Recorded, then 200 and handled in the background; 503 when it cannot be recorded, so
+        Telegram sends it again (its sender hears once that nothing could be saved)."""
+        ids = await self.durable.record([update])
+        if ids is None:
+            await self.durable.tell_unsaved([update])
+            return refuse(503, "the update could not be stored; Telegram will send it again")
+        if ids[0] is not None:  # None: recorded before, a redelivery
+            self.durable.start(ids[0], update)
         return web.json_response({})
 
     async def _feed(self, bot: Bot, update: Update) -> None:

@@ -25,13 +25,11 @@ from core import forms as engine
 from core.domain.clock import to_db
 from core.domain.errors import BadInput, Forbidden
 from core.domain.models import FormDraft, FormRequest, Person, RequestStep, Task
-from core.forms import notices
-from core.forms.context import is_empty
-from core.forms.display import show
-from core.forms.engine import REWORK
-from core.forms.start import NOT_A_STARTER
-from core.forms.submission import required_at, visible
-from core.forms.work import step_values
+from core.forms import request_cards
+from core.forms.request_cards import show
+from core.forms.requests import NOT_A_STARTER, step_values
+from core.forms.route import REWORK
+from core.forms.values import is_empty, required_at, visible
 from core.presentation.i18n import N_, gettext_for
 from core.presentation.messages import Button, Message
 from core.presentation.render import refusal_text
@@ -369,12 +367,12 @@ def _submit(chat, session, reader, cmd):
 
 
 def is_request(session, task_id: int) -> bool:
-    return notices.is_request(session, task_id)
+    return request_cards.is_request(session, task_id)
 
 
 def request_card(chat, session, task, reader, headline: str = "", walk=None) -> Message:
     """The request's card; `walk`: the move just made, whose request and current step it reuses."""
-    return notices.card(chat, session, task, reader, headline=headline, walk=walk)
+    return request_cards.card(chat, session, task, reader, headline=headline, walk=walk)
 
 
 def _start_values(session, form, row: RequestStep) -> dict:

@@ -23,13 +23,10 @@ from core.chat import step_dialogs
 from core.domain.clock import to_db
 from core.domain.errors import BadInput, Forbidden
 from core.domain.models import FormDraft, Person
-from core.forms.buttons import STEP_ARG
-from core.forms.context import MISSING, is_empty
-from core.forms.engine import REWORK
-from core.forms.guards import prepare
-from core.forms.start import NOT_A_STARTER
-from core.forms.values import TEXT_MAX
-from core.forms.work import fills
+from core.forms.request_cards import STEP_ARG
+from core.forms.requests import NOT_A_STARTER, fills
+from core.forms.route import REWORK, prepare
+from core.forms.values import MISSING, TEXT_MAX, is_empty
 from core.presentation.i18n import N_, gettext_for
 from core.presentation.messages import STALE_BUTTON, Message
 from core.presentation.render import refusal_text

@@ -48,7 +48,7 @@ def read_escalate(uow, args: str) -> c.Escalate:
 
 
 def _read_step(name: str):
-    """`/approve 42 [s17] [comment]` and the others (core/forms/buttons.py) -> the typed command."""
+    """`/approve 42 [s17] [comment]` and the others (core/forms/request_cards.py) -> the typed command."""
     def read(uow, args: str) -> c.StepCommand:
         found = engine.read_action(args)
         if found is None:

@@ -15,13 +15,11 @@ from core.chat.form_dialogs import HEADLINES, REPEATED, _ask_next, request_card
 from core.domain.clock import to_db
 from core.domain.errors import BadInput
 from core.domain.models import FormDraft, RequestStep
-from core.forms import notices
-from core.forms.context import is_empty
-from core.forms.engine import REWORK
-from core.forms.guards import prepare
-from core.forms.submission import locked_at, required_at, start_fields, visible
-from core.forms.views import step_label
-from core.forms.work import complete_prepared, fills, reached_stage, step_values
+from core.forms import request_cards
+from core.forms.request_cards import step_label
+from core.forms.requests import complete_prepared, fills, reached_stage, step_values
+from core.forms.route import REWORK, prepare
+from core.forms.values import is_empty, locked_at, required_at, start_fields, visible
 from core.presentation.i18n import N_
 from core.presentation.messages import Message
 from core.presentation.views import when
@@ -47,7 +45,7 @@ def _approvals(chat, session, reader, cmd):
         rows.append({"id": p.task_id, "title": p.title, "form": p.form.title.text(reader.lang),
                      "step": step_label(p.form, p.row.step_key, reader.lang),
                      "since": when(p.since, reader), "due": when(p.due_at, reader)})
-        for row in notices.pending_buttons(session, p, reader):
+        for row in request_cards.pending_buttons(session, p, reader):
             keys = [replace(b, label=f"#{p.task_id} {b.label}") for b in row
                     if not isinstance(b.command, c.CommentTask)]
             if keys:

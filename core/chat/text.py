@@ -154,12 +154,13 @@ class Chat:
         return self.bus.within(Actor(person_id, platform), lambda uow: work(uow.session, uow.reader)).reply
 
     def trouble(self, person_id: int | None = None, language: str | None = None, *,
-                telegram_id: int | None = None, slack_id: str | None = None) -> Message:
-        """What a person hears when handling their update failed: in their language when the
-        store still answers, else in their chat app's (`language`) or the org's."""
+                telegram_id: int | None = None, slack_id: str | None = None, saying: str = SOMETHING_WRONG) -> Message:
+        """What a person hears when handling their update failed (or, `saying=NOT_SAVED`, could not
+        even be recorded): in their language when the store still answers, else in their chat app's
+        (`language`) or the org's."""
         lang = normalize(language, normalize(self.defaults.language))
         try:
-            with self.store.session() as session:
+            with self.store.read() as session:  # a read: it answers while writes are refused
                 person = session.get(Person, person_id) if person_id is not None else None
                 for column, account in ((Person.telegram_id, telegram_id), (Person.slack_id, slack_id)):
                     if person is None and account is not None:
@@ -167,7 +168,7 @@ class Chat:
                 lang = language_of(person, self.defaults) if person else lang
         except Exception:  # noqa: BLE001 - the store may be what failed
             log.warning("no language for the person: the store did not answer", exc_info=True)
-        return Message(text=gettext_for(lang)(SOMETHING_WRONG), kind="refusal")
+        return Message(text=gettext_for(lang)(saying), kind="refusal")
 
     def reader(self, session: Session, person_id: int, platform: str = "plain") -> Reader:
         """The acting member, with their language, zone and platform."""

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -173,6 +173,25 @@ class Outbox(SQLModel, table=True):
     message_ref: Optional[str] = Field(default=None, max_length=200)
     error: Optional[str] = Field(default=None, max_length=1000)
     created_at: datetime
+
+
+class InboxEntry(SQLModel, table=True):
+    """An update a platform delivered, recorded before the platform is told "got it": handled once
+    (its `handled_at` set in the transaction of its command), replayed after a crash."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "handled_at", "claimed_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # "telegram:<update_id>", "slack:<event or trigger id>"
+    platform: str = Field(max_length=16)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the update as the platform sent it (JSON text), to handle it again
+    received_at: datetime
+    claimed_at: datetime  # when a worker took it, renewed while it lives; a replay waits for the lease
+    claimed_by: str = Field(max_length=64)  # the worker (core.infra.inbox.worker_id)
+    handled_at: Optional[datetime] = None
+    attempts: int = 0
+    error: Optional[str] = Field(default=None, max_length=1000)
 
 
 class CardMessage(SQLModel, table=True):

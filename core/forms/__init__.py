@@ -8,6 +8,14 @@ route; each step's people get a card with buttons, the author hears every
 decision. Everything here is platform-neutral: adapters call these functions
 with a resolved person id and plain values, and render what comes back.
 
+The modules, inner ones first: `schema` (what a form file declares, as plain data),
+`parser` (a form file's YAML -> that data, with lines), `catalog` (form files read,
+checked and gathered by id), `readers` (one value typed in chat), `values` (a field's
+value and a whole submission), `records` (a request in the store, who its steps name,
+its moves and their history), `request_cards` (what a reader sees: values, a request's
+card and buttons, /approvals, notices), `route` (who may act, steps opened and closed,
+requests ended), `requests` (the use cases below), `automation` (bot steps, deadlines).
+
 The API for the chat integration
 --------------------------------
 Loading (once, in the composition root)::
@@ -45,29 +53,24 @@ Reading::
 
     pending_for(session, person_id) -> [Pending]    # /approvals: task_id, title, form, step, row, since, due_at
     request_view(session, task, reader, now) -> dict | None   # a request's card: fields, "step 2 of 4 — …", decisions
-    notices.card(renderer, session, task, reader) -> Message   # that card rendered, with this reader's buttons
+    request_cards.card(renderer, session, task, reader) -> Message   # that card rendered, with this reader's buttons
 
-Time and services: `deadlines.tick(store, now)` (reminders, escalation; in core.infra.scheduler.tick),
-`await bots.run_due(store, now)` (bot calls; a scheduler job), and
+Time and services: `automation.tick(store, now)` (step deadlines: reminders, escalation; in
+core.infra.scheduler.tick), `await automation.run_due(store, now)` (bot calls; a scheduler job), and
 `handle_callback(store, body, signature, now=) -> (status, json)` for the web server to mount at
 POST /forms/callback (X-Teamflow-Signature: sha256=<HMAC of the body with the form's secret>).
 """
 from __future__ import annotations
 
-from core.forms.bot_answers import handle_callback
-from core.forms.buttons import ActionArgs, read_action
-from core.forms.check import check_form, check_forms
-from core.forms.decisions import RequestOutcome, acknowledge, approve, choose, reject
-from core.forms.display import show, shown_fields
-from core.forms.loader import Forms, load_forms, parse_form
-from core.forms.nodes import Problem
+from core.forms.automation import handle_callback
+from core.forms.catalog import Forms, check_form, check_forms, load_forms, parse_form
+from core.forms.parser import Problem
+from core.forms.request_cards import ActionArgs, Pending, pending_for, read_action, request_view, show, shown_fields
+from core.forms.requests import (
+    RequestOutcome, acknowledge, approve, attach_form, cancel, choose, complete_step, may_start, reject, resubmit, start,
+)
 from core.forms.schema import Field, Form, Step
-from core.forms.start import attach_form, cancel, may_start, start
-from core.forms.submission import check_submission, fields_to_ask
-from core.forms.values import Context, check_value, read_value
-from core.forms.views import Pending, pending_for, request_view
-from core.forms.work import complete_step, resubmit
-
+from core.forms.values import Context, check_submission, check_value, fields_to_ask, read_value
 
 def summary(session, form: Form, values: dict, lang: str, tz: str) -> list[dict]:
     """The filled fields as a reader sees them, to confirm before submitting."""

@@ -1,16 +1,25 @@
-"""Reading one value typed in chat: numbers, money, yes/no, links, e-mails, phones (dates: core/forms/dates.py).
-
-Each reader returns the value as stored (JSON-ready) or raises BadInput with
-an example of what it would understand. People, choices and tables need the
-field or the store and live in `values`.
+"""Reading one value typed in chat (numbers, money, yes/no, links, e-mails, phones, dates,
+periods), and the refusal parameters said differently in each language.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from core.chat.timeparse import parse_when
+from core.domain.clock import zone
 from core.domain.errors import BadInput
-from core.presentation.i18n import N_
+from core.forms.schema import Field, Label
+from core.presentation.i18n import N_, gettext_for
+
+
+# Reading one value typed in chat: numbers, money, yes/no, links, e-mails, phones (dates: below).
+#
+# Each reader returns the value as stored (JSON-ready) or raises BadInput with
+# an example of what it would understand. People, choices and tables need the
+# field or the store and live in core.forms.values.
 
 NUMBER = N_("“%(text)s” is not a number. Type digits, like 1500 or 12.5.")
 MONEY = N_("I can't read “%(text)s” as an amount. Type it like 150 000 RUB or 1200 USD.")
@@ -97,3 +106,129 @@ def read_phone(text: str) -> str:
     if len(raw) == 11 and raw[0] in "78":
         return "+7" + raw[1:]
     return raw if raw.startswith("+") else "+" + raw if len(raw) > 10 else raw
+
+
+# Reading a date, a date and time, or a period typed in chat, in English or Russian.
+#
+# Numeric forms first (31.12.2026, 2026-12-31, 31.12), then today / tomorrow /
+# yesterday, then natural language through core.chat.timeparse ("friday", "завтра 15:00").
+
+DATE = N_("I can't read “%(text)s” as a date. Type it like 31.12.2026, 2026-12-31 or “tomorrow”.")
+DATETIME = N_("I can't read “%(text)s” as a date and time. Type it like 31.12.2026 15:00 or “tomorrow 15:00”.")
+PERIOD = N_("Give the period as two dates, like 01.12.2026 - 14.12.2026.")
+PERIOD_ORDER = N_("The period ends before it starts: %(start)s - %(end)s.")
+TODAY = {"today": 0, "сегодня": 0, "yesterday": -1, "вчера": -1, "tomorrow": 1, "завтра": 1}
+NUMERIC_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{2}|\d{4}))?$")
+PERIOD_SPLIT = re.compile(r"\s+[-–—]\s+|\s*[–—]\s*|\s*\.\.\s*|\s+(?:to|till|until|по|до)\s+", re.IGNORECASE)
+PERIOD_START = re.compile(r"^(?:from|с|со)\s+", re.IGNORECASE)
+
+
+def read_date(text: str, *, now: datetime, tz: str) -> date:
+    """'31.12.2026', '2026-12-31', '31.12', 'today', 'завтра', 'friday' -> a date."""
+    cleaned = (text or "").strip().lower()
+    local_today = now.astimezone(zone(tz)).date()
+    if cleaned in TODAY:
+        return local_today + timedelta(days=TODAY[cleaned])
+    try:
+        found = _numeric_date(cleaned, local_today)
+        if found is not None:
+            return found
+        return parse_when(cleaned, now=now, tz=tz).astimezone(zone(tz)).date()
+    except (ValueError, BadInput):
+        raise BadInput(DATE, text=(text or "")[:ECHO]) from None
+
+
+def _numeric_date(text: str, today: date) -> date | None:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return date.fromisoformat(text)
+    match = NUMERIC_DATE.match(text)
+    if not match:
+        return None
+    year = int(match.group(3)) if match.group(3) else today.year
+    return date(year + 2000 if year < 100 else year, int(match.group(2)), int(match.group(1)))
+
+
+def read_datetime(text: str, *, now: datetime, tz: str) -> datetime:
+    """'31.12.2026 15:00', '2026-12-31T15:00', 'tomorrow 15:00' -> an aware UTC datetime."""
+    cleaned = " ".join((text or "").split())
+    match = re.fullmatch(r"(\S+)[ T](\d{1,2})[:.](\d{2})", cleaned)
+    try:
+        if match and re.match(r"\d", match.group(1)):
+            day = _numeric_date(match.group(1), now.astimezone(zone(tz)).date())
+            if day is not None:
+                local = datetime(day.year, day.month, day.day, int(match.group(2)), int(match.group(3)),
+                                 tzinfo=zone(tz))
+                return local.astimezone(now.tzinfo)
+        return parse_when(cleaned, now=now, tz=tz)
+    except (ValueError, BadInput):
+        raise BadInput(DATETIME, text=cleaned[:ECHO]) from None
+
+
+def read_period(text: str, *, now: datetime, tz: str) -> tuple[date, date]:
+    """'01.12.2026 - 14.12.2026', 'с 1.12 по 14.12' -> (start, end)."""
+    parts = PERIOD_SPLIT.split(PERIOD_START.sub("", (text or "").strip()), maxsplit=1)
+    if len(parts) != 2:
+        raise BadInput(PERIOD)
+    start, end = (read_date(part, now=now, tz=tz) for part in parts)
+    if end < start:
+        raise BadInput(PERIOD_ORDER, start=start.isoformat(), end=end.isoformat())
+    return start, end
+
+
+# Refusal parameters that are said differently in each language.
+#
+# A refusal carries a msgid and parameters, never a rendered sentence (core/errors).
+# A field's label, a list of choices or a nested refusal depend on the reader's
+# language too: these objects render themselves with `text(lang)`, which
+# `core.presentation.render.refusal_text` calls.
+
+def say(value, lang: str):
+    """A parameter in a language: phrases render themselves, msgids are translated."""
+    if callable(getattr(value, "text", None)):
+        return value.text(lang)
+    return gettext_for(lang)(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A refusal inside a refusal ("Row 2, Due: <why>")."""
+
+    msgid: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def text(self, lang: str) -> str:
+        return gettext_for(lang)(self.msgid, **{k: say(v, lang) for k, v in self.params})
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """"1 — Materials, 2 — Services" in the reader's language."""
+
+    field: Field
+
+    def text(self, lang: str) -> str:
+        return ", ".join(f"{i} — {o.label.text(lang)}" for i, o in enumerate(self.field.options, 1))
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Some labels in a row: a table's columns "What, Who, By when", a step's outcomes."""
+
+    labels: tuple[Label, ...]
+
+    @classmethod
+    def of(cls, items) -> "Names":
+        """From fields, columns or outcomes: anything with a `label`."""
+        return cls(tuple(item.label for item in items))
+
+    def text(self, lang: str) -> str:
+        return ", ".join(label.text(lang) for label in self.labels)
+
+    def __str__(self) -> str:
+        return self.text("en")

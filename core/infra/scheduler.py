@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.forms import bots as form_bots
-from core.forms import deadlines as form_deadlines
+from core.forms import automation as form_automation
 from core.infra import webhooks
 from core.services import announcements, birthdays, digest, recurring, reminders
 
@@ -26,14 +25,14 @@ def tick(app) -> None:
     recurring.tick(app.store, now)
     # Step deadlines before the digests: a step escalated in this tick is listed for whom it went to, not
     # for the approver it was taken from.
-    form_deadlines.tick(app.store, now)
+    form_automation.tick(app.store, now)
     digest.tick(app.store, app.defaults, now)
     birthdays.tick(app.store, app.chat.platforms.channels, app.defaults.timezone, now)
 
 
 async def call_bots(app) -> None:
     """Bot steps of form requests that are due a call (outside any transaction)."""
-    await form_bots.run_due(app.store, app.clock(), callback=form_bots.CALLBACK_PATH)
+    await form_automation.run_due(app.store, app.clock(), callback=form_automation.CALLBACK_PATH)
 
 
 async def send_webhooks(app) -> None:

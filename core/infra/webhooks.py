@@ -19,7 +19,7 @@ chat turn: a slow or dead receiver never holds the chat up.
 
 Each POST carries the event as JSON and the headers `X-Teamflow-Signature:
 sha256=<HMAC-SHA256 of the body with the hook's secret>` (as for bot steps,
-core.forms.signing), `X-Teamflow-Event` (its name) and `X-Teamflow-Event-Id`,
+core.forms.automation), `X-Teamflow-Event` (its name) and `X-Teamflow-Event-Id`,
 the same on every retry: delivery is at least once, so a receiver dedupes by
 that id. Any 2xx answer is success. A failure is retried, the same event first
 (order is kept), after 10 s, 20 s, 40 s, … at most an hour apart. An event the
@@ -49,7 +49,7 @@ from sqlmodel import Session, col, select
 
 from core.domain.clock import from_db, to_db
 from core.domain.models import FormRequest, Person, Task, TaskEvent, Webhook, WebhookFailure
-from core.forms.signing import SIGNATURE_HEADER, encode, sign
+from core.forms.automation import SIGNATURE_HEADER, encode, sign
 from core.infra.outbox import enqueue
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,8 @@ STALE_BUTTON = N_("This button is no longer valid. Open the task again with /sho
 CANCELLED = N_("Cancelled.")
 # Any update whose handling failed (a bug, the database gone): every adapter answers this.
 SOMETHING_WRONG = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a minute.")
+NOT_SAVED = N_("I couldn't save that: my database is not taking changes right now. Nothing was changed; "
+               "please try again in a minute.")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core.domain.clock import Clock
 from core.domain.models import Announcement, Outbox, Person, Task, TaskEvent
-from core.forms import notices as form_notices
+from core.forms import request_cards as form_cards
 from core.presentation.i18n import gettext_for
 from core.presentation.messages import Button, Message
 from core.presentation.render import Templates
@@ -43,7 +43,7 @@ class NoticeRenderer:
 
     def notice(self, session: Session, row: Outbox, person: Person | None, platform: str) -> Message:
         reader = self.reader(person, platform)
-        request_notice = form_notices.render(self, session, row, reader)  # a form request's card, step or update
+        request_notice = form_cards.render(self, session, row, reader)  # a form request's card, step or update
         if request_notice is not None:
             return request_notice
         if row.template in ("announcement", "announcement_update"):
@@ -72,11 +72,9 @@ class NoticeRenderer:
     def digest(self, session: Session, person: Person, reader: Reader) -> Message:
         """The morning digest, from the state at the time it is sent."""
         now = self.clock()
-        from core.forms import pending_for  # late: the forms package builds on this module
-
         mine = queries.list_tasks(session, person.id, "mine", now=now)
         views = task_views(session, mine, reader, now)
-        waiting = [{"id": p.task_id, "title": p.title} for p in pending_for(session, person.id)]
+        waiting = [{"id": p.task_id, "title": p.title} for p in form_cards.pending_for(session, person.id)]
         text = self.templates.render("digest", reader.lang, reader.platform, tasks=views, approvals=waiting,
                                      overdue=sum(1 for v in views if v["overdue"]), name=person.name)
         return Message(text=text, kind="digest")

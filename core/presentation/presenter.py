@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from core.domain.clock import Clock
-from core.forms import notices as forms_notices
+from core.forms import request_cards as form_cards
 from core.presentation.i18n import gettext_for
 from core.presentation.messages import Message
 from core.presentation.render import Templates, headed
@@ -38,7 +38,7 @@ class Presenter:
         known = None if facts is None else {task.id: facts}
         with page(session, [task], facts=known) as loaded:  # one query tells a request's card from a task's
             if loaded.facts.get(task.id, Facts()).request:
-                return forms_notices.card(self, session, task, reader, headline=headline, history=shown_history)
+                return form_cards.card(self, session, task, reader, headline=headline, history=shown_history)
             text = self.render("card", reader, t=task_view(session, task, reader, self.clock()), headline="",
                                history=shown_history)
         buttons = card_buttons(task, reader)

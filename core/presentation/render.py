@@ -66,7 +66,7 @@ def refusal_text(exc: Refusal, lang: str, platform: str = "plain") -> str:
     """A refusal in the reader's language, escaped where the platform reads HTML."""
     _ = gettext_for(lang)
     # Some parameters are message ids themselves ("close", "reassign"); some say
-    # themselves in each language (a form field's label: core/forms/phrases.py).
+    # themselves in each language (a form field's label: core/forms/readers.py).
     params = {k: v.text(lang) if callable(getattr(v, "text", None)) else _(v) if isinstance(v, str) else v
               for k, v in exc.params.items()}
     text = _(exc.msgid, **params)

@@ -7,7 +7,9 @@ Refusal anywhere rolls the whole unit back and becomes the reply, in the
 actor's language: bad input changes nothing. Handlers are given to the bus
 when it is built (the composition root decides which exist); a handler may
 hand another command to `uow.dispatch` inside the same unit of work, as the
-typed-text handler does with the command it read.
+typed-text handler does with the command it read. The platform update behind
+the command, when an adapter recorded it in the inbox (core/infra/inbox.py), is
+marked handled in the same transaction.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sqlmodel import Session
 from core.domain.clock import Clock
 from core.domain.errors import Refusal
 from core.domain.models import Person
+from core.infra import inbox
 from core.presentation.i18n import normalize
 from core.presentation.messages import Message
 from core.presentation.render import refusal_text
@@ -84,6 +87,9 @@ class Bus:
                 uow = UnitOfWork(session, self.reader(session, actor), self.clock(), None)
                 uow.dispatch = lambda inner: self._run(uow, inner)
                 reply = work(uow)
+                mark = inbox.mark_in(session, uow.now)  # the update behind this command: handled with it
+            if mark is not None:
+                mark.handled = True
             return Result(reply, uow.events)
         except Refusal as exc:
             return Result(Message(text=refusal_text(exc, self.language(actor.person_id), actor.platform),
