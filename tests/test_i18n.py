@@ -60,3 +60,21 @@ def test_russian_is_used_for_russian_readers():
                                        ("de", "en")])
 def test_language_codes_are_normalised(raw, lang):
     assert normalize(raw) == lang
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_moments_are_written_as_babel_writes_them(lang):
+    """views.when writes CLDR's "d MMM, HH:mm" itself (cached month names): babel's own answer, each month."""
+    from datetime import datetime, timezone
+
+    from babel.dates import format_datetime
+
+    from core.domain.clock import zone
+    from core.domain.models import Person
+    from core.presentation.views import Reader, when
+
+    reader = Reader(Person(id=1, handle="x", name="X"), lang, "Asia/Kolkata")
+    for month in range(1, 13):
+        moment = datetime(2026, month, 28, 21, 5, tzinfo=timezone.utc)  # the next day in Kolkata
+        assert when(moment, reader) == format_datetime(moment, "d MMM, HH:mm", tzinfo=zone("Asia/Kolkata"),
+                                                       locale=lang)

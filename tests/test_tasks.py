@@ -194,3 +194,22 @@ def test_the_org_reminder_policy_is_followed(store, team):
     assert pending_reminders(store, task.id) == [("before:7200", DUE - timedelta(hours=2))]
     assert reminders.tick(store, DUE + timedelta(minutes=1)) == 1
     assert pending_reminders(store, task.id) == []  # no daily overdue pings under this policy
+
+
+def test_a_task_made_in_a_unit_that_added_its_assignee_first_goes_in_after_them(store, team):
+    """create_task writes plain INSERTs: what the caller added unflushed (a new member) is still written
+    first, and the task it returns is the session's own object, changed and saved like any loaded one."""
+    with store.session() as session:
+        session.get(Person, team["lead"])  # the actor is held: create_task reads nothing (no autoflush) first
+        session.add(Person(id=900, handle="newcomer", name="Newcomer", created_at=NOW))  # not flushed yet
+        out = tasks.create_task(session, team["lead"], "Welcome pack", now=NOW, assignee_id=900,
+                                watcher_ids_=(team["dev"],), due_at=DUE)
+        out.task.title = "Welcome pack, printed"
+        session.add(out.task)
+        task_id = out.task.id
+    with store.session() as session:
+        saved = session.get(Task, task_id)
+        assert (saved.assignee_id, saved.title) == (900, "Welcome pack, printed")
+        assert session.exec(select(TaskEvent.kind).where(TaskEvent.task_id == task_id)).all() == ["created"]
+    assert [n.template for n in outbox_to(store, team["dev"])] == ["task_event"]
+    assert [kind for kind, _ in pending_reminders(store, task_id)] == ["before:86400", "before:3600", "at_due"]

@@ -1,7 +1,8 @@
 """Read a natural-language time ("tomorrow 15:00", "через 2 часа") as an aware UTC datetime.
 
-`parse_when` is the one entry point. It leans on dateparser and adds the house
-rules on top:
+`parse_when` is the one entry point. The common forms are read by
+core/chat/quicktime.py (microseconds), the rest by dateparser (milliseconds);
+both give the same answer, and the house rules apply on top of either:
 
 * a date without a time of day ("friday", "5 декабря") means 18:00 that day;
 * a bare clock time already past today ("15:00" at 16:00) means tomorrow;
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import dateparser
 
+from core.chat.quicktime import read_common
 from core.domain.clock import zone
 from core.domain.errors import BadInput
 from core.presentation.i18n import N_
@@ -71,12 +73,18 @@ _BARE_CLOCK = re.compile(
 
 def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     """Read a natural-language time in English or Russian in time zone `tz`, relative to `now` (aware datetime). Returns an AWARE datetime in UTC, strictly after now."""
+    return _parse_when(text, now, tz, (_read_common, _read))
+
+
+def _parse_when(text: str, now: datetime, tz: str, readers) -> datetime:
+    """`parse_when` with the readers to ask in turn (the first answer counts)."""
     cleaned = " ".join((text or "").split())
     if not cleaned or len(cleaned) > MAX_LENGTH:
         raise BadInput(UNREADABLE, when=cleaned[:ECHO_LENGTH])
     local_zone = zone(tz)
     normalized = _normalize(cleaned)
-    moment = _read(normalized, now.astimezone(local_zone))
+    local_now = now.astimezone(local_zone)
+    moment = next((m for m in (read(normalized, local_now) for read in readers) if m is not None), None)
     if moment is None:
         raise BadInput(UNREADABLE, when=cleaned[:ECHO_LENGTH])
     if moment - now > HORIZON:
@@ -106,6 +114,12 @@ def _hour_as_clock(match: re.Match[str]) -> str:
     elif part == "ночи" and 6 <= hour < 12:
         hour += 12
     return f"{hour}:00" if hour < 24 else match.group(0)
+
+
+def _read_common(text: str, local_now: datetime) -> datetime | None:
+    """The fast reader's answer (core/chat/quicktime.py), aware in `local_now`'s zone, or None."""
+    moment = read_common(text, local_now.replace(tzinfo=None))
+    return None if moment is None else moment.replace(tzinfo=local_now.tzinfo)
 
 
 def _read(text: str, local_now: datetime) -> datetime | None:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from core.domain.models import Setting
@@ -51,10 +52,14 @@ def duration(text: str) -> timedelta | None:
     return timedelta(**{UNITS[match.group(2).lower()]: int(match.group(1))})
 
 
+_VALUE = select(Setting.__table__.c.value).where(Setting.__table__.c.key == KEY)
+
+
 def load(session: Session) -> Policy:
     """The policy in force (the default when the org file says nothing)."""
-    row = session.get(Setting, KEY)
-    return Policy.from_json(row.value) if row else Policy()
+    # The value alone, a plain row (no object to load and track): every task with a deadline asks.
+    value = session.execute(_VALUE).scalar()
+    return Policy.from_json(value) if value is not None else Policy()
 
 
 def save(session: Session, policy: Policy) -> None:

@@ -66,6 +66,9 @@ def notice(*, key: str, template: str, recipient_id: int | None = None, platform
             "chat_id": chat_id, "task_id": task_id, "context": context or {}}
 
 
+_INSERT = insert(Outbox.__table__)
+
+
 def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fresh: bool = False) -> int:
     """Add many notices (built with `notice`) in one INSERT; those whose key exists are left out.
 
@@ -78,7 +81,7 @@ def enqueue_many(session: Session, notices: Sequence[dict], *, now: datetime, fr
         rows = [r for r in rows if r["key"] not in taken]
     if rows:
         stamp = {"status": "pending", "attempts": 0, "available_at": to_db(now), "created_at": to_db(now)}
-        session.execute(insert(Outbox), [{**r, **stamp} for r in rows])
+        session.execute(_INSERT, [{**r, **stamp} for r in rows])  # plain rows: no ORM bulk path
     return len(rows)
 
 

@@ -29,11 +29,14 @@ class Presenter:
         """One sentence in the reader's language."""
         return gettext_for(reader.lang)(msgid, **params)
 
-    def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False) -> Message:
+    def card(self, session: Session, task, reader: Reader, headline: str = "", history: bool = False,
+             facts: Facts | None = None) -> Message:
         """A task's card for this reader, with the buttons they may use; a request's shows its form and route.
-        Without history it also carries itself headline-less (`redraw`), for the tapped message: rendered once."""
+        Without history it also carries itself headline-less (`redraw`), for the tapped message: rendered once.
+        `facts`: what the caller knows of the task already (one it just made), so none are queried."""
         shown_history = history_view(session, task, reader) if history else None
-        with page(session, [task]) as loaded:  # one query tells a request's card from a task's, and fills it
+        known = None if facts is None else {task.id: facts}
+        with page(session, [task], facts=known) as loaded:  # one query tells a request's card from a task's
             if loaded.facts.get(task.id, Facts()).request:
                 return form_cards.card(self, session, task, reader, headline=headline, history=shown_history)
             text = self.render("card", reader, t=task_view(session, task, reader, self.clock()), headline="",

@@ -40,6 +40,7 @@ class Templates:
         env = Environment(
             loader=FileSystemLoader(str(self.directory)), autoescape=html, extensions=["jinja2.ext.i18n"],
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+            auto_reload=False,  # templates ship with the code: no stat() of each file at every render
         )
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
         return env

@@ -4,9 +4,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
-from babel.dates import format_datetime
+from babel.dates import get_month_names
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, func, select
 
@@ -36,15 +37,28 @@ class Reader:
 
 
 def when(moment: datetime | None, reader: Reader) -> str | None:
-    """A moment in the reader's zone and language, like '29 Nov, 15:00'."""
+    """A moment in the reader's zone and language, like '29 Nov, 15:00' (CLDR's "d MMM, HH:mm")."""
     if moment is None:
         return None
-    return format_datetime(from_db(moment), "d MMM, HH:mm", tzinfo=zone(reader.tz), locale=reader.lang)
+    local = from_db(moment).astimezone(zone(reader.tz))
+    # What babel's format_datetime(…, "d MMM, HH:mm") writes, without parsing the pattern and the
+    # locale at each call: every card, list line and digest shows a few of these.
+    return f"{local.day} {_months(reader.lang)[local.month]}, {local:%H:%M}"
+
+
+@lru_cache(maxsize=None)
+def _months(lang: str) -> dict[int, str]:
+    """CLDR's abbreviated month names (format context) for a language: "MMM"."""
+    return dict(get_month_names("abbreviated", context="format", locale=lang))
 
 
 def name_of(session: Session, person_id: int | None) -> str | None:
-    """A person's display name."""
-    person = session.get(Person, person_id) if person_id else None
+    """A person's display name (from the page being rendered when it holds them)."""
+    if not person_id:
+        return None
+    loaded = session.info.get("page")
+    person = loaded.people.get(person_id) if loaded is not None else None
+    person = person or session.get(Person, person_id)
     return person.name if person else None
 
 
@@ -85,6 +99,11 @@ def load_facts(session: Session, task_ids: Iterable[int]) -> dict[int, Facts]:
     return found
 
 
+def new_task_facts(created: TaskEvent) -> Facts:
+    """A task made just now, from its first event: no comments, files, links, nor a form; its watchers."""
+    return Facts(watchers=sorted(created.data.get("watchers", [])))
+
+
 def load_people(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
     """Persons by id: those the session already holds without a query, the others in one."""
     found, missing = {}, []
@@ -109,9 +128,11 @@ class Page:
 
 
 @contextmanager
-def page(session: Session, tasks: Sequence[Task], more_people: Iterable[int] = ()) -> Iterator[Page]:
-    """Load a page's facts (one query) and people (at most one more) for `task_view`."""
-    facts = load_facts(session, [t.id for t in tasks])
+def page(session: Session, tasks: Sequence[Task], more_people: Iterable[int] = (),
+         facts: dict[int, Facts] | None = None) -> Iterator[Page]:
+    """Load a page's facts (one query; none when the caller knows them) and people (at most one more)
+    for `task_view`."""
+    facts = load_facts(session, [t.id for t in tasks]) if facts is None else facts
     wanted = [i for t in tasks for i in (t.creator_id, t.assignee_id)]
     wanted += [w for f in facts.values() for w in f.watchers] + list(more_people)
     loaded = Page(facts, load_people(session, wanted))

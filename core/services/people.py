@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from core.domain.errors import BadInput, UnknownPerson
@@ -27,9 +29,14 @@ class Defaults:
     language: str = "en"
 
 
+_BY_ID = select(Person).where(Person.id == bindparam("id"))  # built once: every command's actor
+
+
 def get_active(session: Session, person_id: int) -> Person:
-    """The acting person, who must still be a member."""
-    person = session.get(Person, person_id)
+    """The acting person, who must still be a member (held by the session, else one query)."""
+    person = session.identity_map.get(identity_key(Person, person_id))
+    if person is None:
+        person = session.scalars(_BY_ID, {"id": person_id}).first()
     if person is None or not person.active:
         raise UnknownPerson(NOT_A_MEMBER)
     return person
@@ -49,13 +56,17 @@ def resolve_mention(session: Session, handle: str) -> Person:
     return person
 
 
+# Built once: every /task with a mention runs it (a statement built per call costs as much as the query).
+_ACTIVE_BY_HANDLES = select(Person).where(col(Person.handle).in_(bindparam("handles", expanding=True)),
+                                          Person.active == True)  # noqa: E712
+
+
 def resolve_mentions(session: Session, handles: list[str]) -> list[Person]:
     """Many @handles -> Persons in their order, in one query; a refusal names the first unknown one."""
     if not handles:
         return []
     keys = [h.lower().rstrip(".-") for h in handles]
-    found = {p.handle: p for p in session.exec(
-        select(Person).where(col(Person.handle).in_(set(keys)), Person.active == True))}  # noqa: E712
+    found = {p.handle: p for p in session.scalars(_ACTIVE_BY_HANDLES, {"handles": sorted(set(keys))})}
     for handle, key in zip(handles, keys):
         if key not in found:
             raise BadInput(UNKNOWN_MENTION, handle=handle[:64])

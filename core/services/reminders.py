@@ -17,6 +17,9 @@ from core.domain.policy import Policy
 from core.infra.outbox import enqueue_many, notice
 
 
+_INSERT = insert(Reminder.__table__)
+
+
 def cancel_pending(session: Session, task_id: int) -> None:
     """Cancel every ping not yet sent for a task (one UPDATE)."""
     session.execute(update(Reminder).where(Reminder.task_id == task_id, Reminder.status == "pending")
@@ -51,7 +54,7 @@ def reschedule(session: Session, task: Task, now: datetime, *, new: bool = False
     rows = [{"task_id": task.id, "person_id": person_id, "kind": kind, "due_at": to_db(when), "status": "pending"}
             for kind, when in plan(task, now, org_policy.load(session))]
     if rows:
-        session.execute(insert(Reminder), rows)
+        session.execute(_INSERT, rows)  # plain rows: no ORM bulk path
 
 
 def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Reminder]:

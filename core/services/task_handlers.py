@@ -13,7 +13,7 @@ from core.chat.timeparse import parse_when
 from core.presentation.i18n import N_
 from core.presentation.messages import Message
 from core.presentation.presenter import Presenter
-from core.presentation.views import board_view, card_buttons, task_views, when
+from core.presentation.views import board_view, card_buttons, new_task_facts, task_views, when
 from core.services import announcements, invites, queries, recurring, tasks
 from core.services import commands as c
 from core.services.bus import Handler, UnitOfWork
@@ -58,11 +58,11 @@ def _one_task(present: Presenter, use_case, headline: str) -> Handler:
     return handle
 
 
-def _answer(present: Presenter, uow: UnitOfWork, out, headline: str, **params) -> Message:
+def _answer(present: Presenter, uow: UnitOfWork, out, headline: str, facts=None, **params) -> Message:
     """The task's card under a headline; the use case's events are what happened."""
     uow.events += out.events
     return present.card(uow.session, out.task, uow.reader, present.headline(uow.reader, headline, id=out.task.id,
-                                                                             **params))
+                                                                             **params), facts=facts)
 
 
 def _time(uow: UnitOfWork, text: str | None):
@@ -83,7 +83,8 @@ def create_task(present: Presenter, uow: UnitOfWork, cmd: c.CreateTask) -> Messa
         return _answer(present, uow, out, N_("Task #%(id)s created; it repeats (repetition #%(rid)s)."), rid=made.id)
     out = tasks.create_task(session, reader.person.id, cmd.title, now=uow.now, assignee_id=assignee,
                             watcher_ids_=watchers, due_at=cmd.due, description=cmd.description)
-    return _answer(present, uow, out, N_("Task #%(id)s created."))
+    # A task made just now: its card needs no query for what it counts (nothing yet) or who watches it.
+    return _answer(present, uow, out, N_("Task #%(id)s created."), facts=new_task_facts(out.events[0]))
 
 
 def list_tasks(present: Presenter, uow: UnitOfWork, cmd: c.ListTasks) -> Message:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from core.domain.clock import from_db, to_db
@@ -111,26 +113,23 @@ def managed_task(session: Session, actor: Person, task_id: int, what: str) -> Ta
 
 def record(session: Session, task: Task, actor: Person, kind: str, now: datetime, **data) -> TaskEvent:
     """Append an event to the task's history and tell everyone concerned."""
-    return _record(session, task, actor, kind, now, data)
-
-
-def _record(session: Session, task: Task, actor: Person, kind: str, now: datetime, data: dict,
-            watchers: list[int] | None = None) -> TaskEvent:
-    """`record`; a task created just now passes its watchers, and has no card copies to redraw yet."""
     task.updated_at = to_db(now)
     session.add(task)
     event = TaskEvent(task_id=task.id, actor_id=actor.id, kind=kind, data=data, at=to_db(now))
     session.add(event)
     session.flush()
-    told = {task.creator_id, task.assignee_id, *(watcher_ids(session, task.id) if watchers is None else watchers)}
-    notices = [notice(key=f"event:{event.id}:{person_id}", recipient_id=person_id, template="task_event",
-                      task_id=task.id, context={"event_id": event.id})
-               for person_id in sorted(told - {actor.id, None})]
-    if watchers is None:
-        notices += card_notices(session, task.id, event.id)
+    told = {task.creator_id, task.assignee_id, *watcher_ids(session, task.id)}
     # Every key names the event just written, so none can exist: no lookups, one INSERT.
+    notices = _event_notices(task.id, event.id, told - {actor.id}) + card_notices(session, task.id, event.id)
     enqueue_many(session, notices, now=now, fresh=True)
     return event
+
+
+def _event_notices(task_id: int, event_id: int, told) -> list[dict]:
+    """The event's notice for each person told of it."""
+    return [notice(key=f"event:{event_id}:{person_id}", recipient_id=person_id, template="task_event",
+                   task_id=task_id, context={"event_id": event_id})
+            for person_id in sorted(set(told) - {None})]
 
 
 def card_notices(session: Session, task_id: int, event_id: int) -> list[dict]:
@@ -169,20 +168,38 @@ def create_task(
     watchers = [w for w in dict.fromkeys(watcher_ids_) if w not in (actor.id, assignee_id)]
     if len(watchers) > MAX_WATCHERS:
         raise BadInput(TOO_MANY_WATCHERS, max=MAX_WATCHERS)
-    task = Task(
-        title=title, description=description.strip(), creator_id=actor.id, assignee_id=assignee_id,
-        due_at=to_db(due_at) if due_at else None, created_at=to_db(now), updated_at=to_db(now),
-        column=BoardColumn.IN_PROGRESS if assignee_id == actor.id else BoardColumn.TODO,
-        status=TaskStatus.IN_PROGRESS if assignee_id == actor.id else TaskStatus.OPEN,
-    )
-    session.add(task)
-    session.flush()
-    session.add_all([TaskWatcher(task_id=task.id, person_id=person_id) for person_id in watchers])
+    status, column = ((TaskStatus.IN_PROGRESS, BoardColumn.IN_PROGRESS) if assignee_id == actor.id
+                      else (TaskStatus.OPEN, BoardColumn.TODO))
+    at = to_db(now)
+    row = {"title": title, "description": description.strip(), "creator_id": actor.id, "assignee_id": assignee_id,
+           "due_at": to_db(due_at) if due_at else None, "snoozed_until": None, "status": status.value,
+           "column": column.value, "created_at": at, "updated_at": at, "closed_at": None}
+    # The rows of a new task go in as plain INSERTs (no unit-of-work flushes): the task, its watchers,
+    # its history's first event, its notices, its pings; the objects are then what the session holds.
+    # (The session still writes what the caller added first: it autoflushes before a Core statement too.)
+    task = _inserted(session, Task, row)
+    if watchers:
+        session.execute(_INSERT_WATCHERS, [{"task_id": task.id, "person_id": w} for w in watchers])
     data = {"title": title, "assignee_id": assignee_id, "due_at": due_at.isoformat() if due_at else None,
             "watchers": watchers}
-    event = _record(session, task, actor, "created", now, data, watchers=watchers)
+    event = _inserted(session, TaskEvent, {"task_id": task.id, "actor_id": actor.id, "kind": "created", "data": data,
+                                           "at": at})
+    told = {task.creator_id, task.assignee_id, *watchers} - {actor.id}
+    enqueue_many(session, _event_notices(task.id, event.id, told), now=now, fresh=True)  # no card copies yet
     reminders.reschedule(session, task, now, new=True)
     return Outcome(task, [event])
+
+
+_INSERT_RETURNING_ID = {model: insert(model.__table__).returning(model.__table__.c.id) for model in (Task, TaskEvent)}
+_INSERT_WATCHERS = insert(TaskWatcher.__table__)
+
+
+def _inserted(session: Session, model, row: dict):
+    """One row inserted with a plain INSERT … RETURNING id, held by the session as if loaded."""
+    made = model(id=session.execute(_INSERT_RETURNING_ID[model], row).scalar_one(), **row)
+    make_transient_to_detached(made)
+    session.add(made)
+    return made
 
 
 def assign(session: Session, actor_id: int, task_id: int, assignee_id: int, *, now: datetime) -> Outcome:
